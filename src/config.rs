@@ -1,0 +1,96 @@
+//! Settings from flags and the environment, checked at start. A missing or invalid setting stops
+//! the process with one line that names it and says how to fix it, and exit code 2.
+
+use std::net::SocketAddr;
+
+use secrecy::SecretString;
+
+use crate::crypto::Key;
+
+/// A start-up problem with one setting.
+#[derive(Debug, thiserror::Error)]
+#[error("{name} {problem}")]
+pub struct SettingError {
+    pub name: &'static str,
+    pub problem: String,
+}
+
+pub fn database_url(value: Option<String>) -> Result<SecretString, SettingError> {
+    match value {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok(SecretString::from(url))
+        }
+        Some(_) => Err(SettingError {
+            name: "DATABASE_URL",
+            problem: "must be a postgres:// URL, e.g. postgres://rotary:password@localhost:5432/rotary".into(),
+        }),
+        None => Err(SettingError {
+            name: "DATABASE_URL",
+            problem: "is not set: point it at a Postgres database, e.g. postgres://rotary:password@localhost:5432/rotary".into(),
+        }),
+    }
+}
+
+pub fn root_key(value: Option<String>) -> Result<Key, SettingError> {
+    let text = value.ok_or_else(|| SettingError {
+        name: "ROTARY_ROOT_KEY",
+        problem: "is not set: give it the base64 of 32 random bytes, e.g. from `head -c 32 /dev/urandom | base64`".into(),
+    })?;
+    Key::from_base64(&text).map_err(|problem| SettingError {
+        name: "ROTARY_ROOT_KEY",
+        problem: format!(
+            "is invalid: it {problem}; give it the base64 of 32 random bytes, e.g. from `head -c 32 /dev/urandom | base64`"
+        ),
+    })
+}
+
+pub fn listen(value: &str) -> Result<SocketAddr, SettingError> {
+    value.parse().map_err(|_| SettingError {
+        name: "ROTARY_LISTEN",
+        problem: format!("is invalid: '{value}' is not an address like 127.0.0.1:8080"),
+    })
+}
+
+/// Everything `serve` needs, already checked.
+#[derive(Debug)]
+pub struct ServeConfig {
+    pub database_url: SecretString,
+    pub root_key: Key,
+    pub listen: SocketAddr,
+    pub limits: Limits,
+}
+
+/// Abuse limits; tests lower them.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Failed logins allowed per client id (and per source address) in one minute.
+    pub failed_logins_per_minute: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            failed_logins_per_minute: 10,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_problem_names_its_setting() {
+        assert_eq!(database_url(None).unwrap_err().name, "DATABASE_URL");
+        assert!(database_url(Some("mysql://x".into())).is_err());
+        assert!(database_url(Some("postgres://x".into())).is_ok());
+        let err = root_key(Some("short".into())).unwrap_err();
+        assert_eq!(err.name, "ROTARY_ROOT_KEY");
+        assert!(err.to_string().starts_with("ROTARY_ROOT_KEY is invalid"));
+        assert!(listen("nope")
+            .unwrap_err()
+            .to_string()
+            .contains("ROTARY_LISTEN"));
+        assert_eq!(listen("127.0.0.1:0").unwrap().port(), 0);
+    }
+}

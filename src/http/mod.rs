@@ -1,0 +1,204 @@
+//! The HTTP surface: every route, the middleware around them, and the OpenAPI document
+//! generated from the same handlers.
+
+pub mod auth;
+pub mod extract;
+pub mod folders;
+pub mod health;
+pub mod identities;
+pub mod projects;
+pub mod scope;
+pub mod secrets;
+
+use std::time::Instant;
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use rand::distributions::{Alphanumeric, DistString};
+use tower_http::catch_panic::CatchPanicLayer;
+use tracing::Instrument;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::error::{ApiError, REQUEST_ID};
+use crate::state::AppState;
+
+pub fn router(state: AppState) -> Router {
+    use folders as f;
+    use identities as id;
+    use projects as p;
+    use secrets as s;
+    Router::new()
+        .route("/api/status", get(health::status))
+        .route("/api/v1/admin/bootstrap", post(auth::bootstrap))
+        .route("/api/v1/auth/universal-auth/login", post(auth::login))
+        .route("/api/v1/auth/token/renew", post(auth::renew))
+        .route("/api/v1/auth/token/revoke", post(auth::revoke))
+        .route("/api/v1/identities", post(id::create_identity).get(id::list_identities))
+        .route(
+            "/api/v1/identities/{identityId}",
+            get(id::get_identity).patch(id::update_identity).delete(id::delete_identity),
+        )
+        .route(
+            "/api/v1/auth/universal-auth/identities/{identityId}",
+            post(id::attach_universal_auth)
+                .get(id::get_universal_auth)
+                .patch(id::update_universal_auth)
+                .delete(id::delete_universal_auth),
+        )
+        .route(
+            "/api/v1/auth/universal-auth/identities/{identityId}/client-secrets",
+            post(id::create_client_secret).get(id::list_client_secrets),
+        )
+        .route(
+            "/api/v1/auth/universal-auth/identities/{identityId}/client-secrets/{clientSecretId}",
+            get(id::get_client_secret),
+        )
+        .route(
+            "/api/v1/auth/universal-auth/identities/{identityId}/client-secrets/{clientSecretId}/revoke",
+            post(id::revoke_client_secret),
+        )
+        .route("/api/v2/workspace", post(p::create_project))
+        .route("/api/v1/workspace", get(p::list_projects))
+        .route("/api/v1/workspace/{projectId}", get(p::get_project))
+        .route("/api/v1/workspace/{projectId}/environments", post(p::create_environment))
+        .route(
+            "/api/v1/workspace/{projectId}/environments/{envId}",
+            get(p::get_environment).patch(p::update_environment).delete(p::delete_environment),
+        )
+        .route("/api/v2/workspace/{projectId}/identity-memberships", get(p::list_memberships))
+        .route(
+            "/api/v2/workspace/{projectId}/identity-memberships/{identityId}",
+            post(p::add_membership)
+                .get(p::get_membership)
+                .patch(p::update_membership)
+                .delete(p::delete_membership),
+        )
+        .route("/api/v1/folders", post(f::create_folder).get(f::list_folders))
+        .route("/api/v2/folders", post(f::create_folder).get(f::list_folders))
+        .route(
+            "/api/v1/folders/{folderId}",
+            get(f::get_folder).patch(f::update_folder).delete(f::delete_folder),
+        )
+        .route(
+            "/api/v2/folders/{folderId}",
+            get(f::get_folder).patch(f::update_folder).delete(f::delete_folder),
+        )
+        .route("/api/v3/secrets/raw", get(s::list_secrets))
+        .route(
+            "/api/v3/secrets/raw/{secretName}",
+            get(s::get_secret)
+                .post(s::create_secret)
+                .patch(s::update_secret)
+                .delete(s::delete_secret),
+        )
+        .fallback(route_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+        }))
+        .layer(axum::middleware::from_fn(request_context))
+}
+
+async fn route_not_found(req: Request) -> ApiError {
+    ApiError::not_found(format!(
+        "Route {}:{} not found",
+        req.method(),
+        req.uri().path()
+    ))
+}
+
+async fn method_not_allowed(req: Request) -> ApiError {
+    ApiError::MethodNotAllowed(format!(
+        "Method {} is not allowed on {}",
+        req.method(),
+        req.uri().path()
+    ))
+}
+
+/// Gives every request an id (in the response's `x-request-id`, in error bodies as `reqId`,
+/// and on every log line of the request) and logs one line when it finishes. Query strings
+/// and bodies are never logged.
+async fn request_context(req: Request, next: Next) -> Response {
+    let id = format!(
+        "req-{}",
+        Alphanumeric.sample_string(&mut rand::thread_rng(), 14)
+    );
+    let span = tracing::info_span!("request", req_id = %id, method = %req.method(), path = %req.uri().path());
+    let started = Instant::now();
+    let mut response = REQUEST_ID
+        .scope(id.clone(), next.run(req))
+        .instrument(span.clone())
+        .await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    let status = response.status().as_u16();
+    span.in_scope(|| {
+        tracing::info!(
+            status,
+            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request finished"
+        )
+    });
+    response
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "Access token from POST /api/v1/auth/universal-auth/login",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Rotary", description = "Secret rotation server, wire-compatible with Infisical's API"),
+    modifiers(&BearerAuth),
+    paths(
+        health::status,
+        auth::bootstrap, auth::login, auth::renew, auth::revoke,
+        identities::create_identity, identities::list_identities, identities::get_identity,
+        identities::update_identity, identities::delete_identity,
+        identities::attach_universal_auth, identities::get_universal_auth,
+        identities::update_universal_auth, identities::delete_universal_auth,
+        identities::create_client_secret, identities::list_client_secrets,
+        identities::get_client_secret, identities::revoke_client_secret,
+        projects::create_project, projects::list_projects, projects::get_project,
+        projects::create_environment, projects::get_environment,
+        projects::update_environment, projects::delete_environment,
+        projects::add_membership, projects::list_memberships, projects::get_membership,
+        projects::update_membership, projects::delete_membership,
+        folders::create_folder, folders::list_folders, folders::get_folder,
+        folders::update_folder, folders::delete_folder,
+        secrets::list_secrets, secrets::get_secret, secrets::create_secret,
+        secrets::update_secret, secrets::delete_secret,
+    ),
+    components(schemas(crate::error::ErrorBody, crate::error::Issue))
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI document as YAML, exactly as `rotary openapi` prints it.
+pub fn openapi_yaml() -> String {
+    ApiDoc::openapi()
+        .to_yaml()
+        .expect("the OpenAPI document serializes")
+}

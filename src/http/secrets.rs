@@ -1,0 +1,456 @@
+//! Infisical's v3 raw secrets API, the one every SDK reads. Values are sealed with the
+//! project's data key before they reach the database and opened only to answer a reader.
+
+use axum::extract::State;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::access::{project_key, Action, Subject};
+use crate::auth::Auth;
+use crate::crypto::Key;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::{lenient_bool, ApiInput, ApiJson, ApiPath};
+use crate::http::scope::{self, Scope};
+use crate::state::AppState;
+use crate::store::secrets::{self, NewSecret, SecretChange, SecretRow};
+use crate::validation::check_secret_name;
+
+/// What a reader without `viewSecretValue` sees instead of the value, as in Infisical.
+const HIDDEN_VALUE: &str = "<hidden-by-infisical>";
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretView {
+    pub id: Uuid,
+    #[serde(rename = "_id")]
+    pub underscore_id: Uuid,
+    /// The project id.
+    pub workspace: Uuid,
+    /// The environment slug.
+    pub environment: String,
+    pub version: i32,
+    #[serde(rename = "type")]
+    pub secret_type: String,
+    pub secret_key: String,
+    pub secret_value: String,
+    pub secret_value_hidden: bool,
+    pub secret_comment: String,
+    pub secret_path: String,
+    pub skip_multiline_encoding: bool,
+    pub is_rotated_secret: bool,
+    pub rotation_id: Option<Uuid>,
+    pub secret_reminder_note: Option<String>,
+    pub secret_reminder_repeat_days: Option<i32>,
+    #[schema(value_type = Vec<Object>)]
+    pub tags: Vec<serde_json::Value>,
+    #[schema(value_type = Vec<Object>)]
+    pub secret_metadata: Vec<serde_json::Value>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn value_aad(id: Uuid) -> String {
+    format!("secret-value:{id}")
+}
+
+fn comment_aad(id: Uuid) -> String {
+    format!("secret-comment:{id}")
+}
+
+fn open_text(key: &Key, blob: &[u8], aad: &str) -> ApiResult<String> {
+    let plain = key
+        .open(blob, aad)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("opening {aad}: {e}")))?;
+    String::from_utf8(plain.to_vec())
+        .map_err(|_| ApiError::Internal(anyhow::anyhow!("{aad} is not UTF-8")))
+}
+
+fn secret_view(
+    key: &Key,
+    env_slug: &str,
+    row: SecretRow,
+    show_value: bool,
+) -> ApiResult<SecretView> {
+    let secret_value = if show_value {
+        open_text(key, &row.value_ct, &value_aad(row.id))?
+    } else {
+        HIDDEN_VALUE.to_string()
+    };
+    Ok(SecretView {
+        id: row.id,
+        underscore_id: row.id,
+        workspace: row.project_id,
+        environment: env_slug.to_string(),
+        version: row.version,
+        secret_type: row.secret_type,
+        secret_key: row.key,
+        secret_value,
+        secret_value_hidden: !show_value,
+        secret_comment: open_text(key, &row.comment_ct, &comment_aad(row.id))?,
+        secret_path: row.path,
+        skip_multiline_encoding: row.skip_multiline_encoding,
+        is_rotated_secret: row.rotation_id.is_some(),
+        rotation_id: row.rotation_id,
+        secret_reminder_note: None,
+        secret_reminder_repeat_days: None,
+        tags: vec![],
+        secret_metadata: vec![],
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+fn default_root() -> String {
+    "/".into()
+}
+
+/// Only shared secrets exist for machine identities; personal ones belong to users.
+fn check_type(secret_type: Option<&str>) -> ApiResult<()> {
+    match secret_type {
+        None | Some("shared") => Ok(()),
+        Some("personal") => Err(ApiError::bad_request(
+            "Personal secrets belong to users; machine identities can only use type 'shared'",
+        )),
+        Some(other) => Err(ApiError::invalid(
+            "invalid_enum_value",
+            &["type"],
+            format!("Invalid enum value. Expected 'shared' | 'personal', received '{other}'"),
+        )),
+    }
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ListSecretsQuery {
+    pub workspace_id: Option<Uuid>,
+    pub project_id: Option<Uuid>,
+    pub environment: String,
+    #[serde(default = "default_root")]
+    pub secret_path: String,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub recursive: Option<bool>,
+    /// Default true; false replaces values with a placeholder.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub view_secret_value: Option<bool>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SecretList {
+    pub secrets: Vec<SecretView>,
+    /// Secret imports; Rotary has none, so this is always empty.
+    #[schema(value_type = Vec<Object>)]
+    pub imports: Vec<serde_json::Value>,
+}
+
+#[utoipa::path(get, path = "/api/v3/secrets/raw", tag = "Secrets", security(("bearer" = [])),
+    params(("workspaceId" = Uuid, Query), ("environment" = String, Query), ("secretPath" = Option<String>, Query),
+           ("recursive" = Option<bool>, Query), ("viewSecretValue" = Option<bool>, Query)),
+    responses((status = 200, body = SecretList), (status = "4XX", body = ErrorBody)))]
+pub async fn list_secrets(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiInput(query): ApiInput<ListSecretsQuery>,
+) -> ApiResult<Json<SecretList>> {
+    let project_id = scope::project_id(query.workspace_id, query.project_id, "workspaceId")?;
+    let scope = scope::resolve(
+        &state,
+        &auth,
+        project_id,
+        &query.environment,
+        &query.secret_path,
+        "secretPath",
+    )
+    .await?;
+    scope.access.require(Action::Read, Subject::Secrets)?;
+    let key = project_key(&state, &scope.access.project)?;
+    let show = query.view_secret_value.unwrap_or(true);
+    let rows = secrets::list(
+        &state.pool,
+        scope.env.id,
+        &scope.path,
+        query.recursive.unwrap_or(false),
+    )
+    .await?;
+    let secrets = rows
+        .into_iter()
+        .map(|row| secret_view(&key, &scope.env.slug, row, show))
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(Json(SecretList {
+        secrets,
+        imports: vec![],
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SecretEnvelope {
+    pub secret: SecretView,
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GetSecretQuery {
+    pub workspace_id: Option<Uuid>,
+    pub project_id: Option<Uuid>,
+    pub environment: String,
+    #[serde(default = "default_root")]
+    pub secret_path: String,
+    #[serde(rename = "type")]
+    pub secret_type: Option<String>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub view_secret_value: Option<bool>,
+}
+
+async fn existing(state: &AppState, scope: &Scope, name: &str) -> ApiResult<SecretRow> {
+    secrets::find(&state.pool, scope.env.id, &scope.path, name)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Secret with name '{name}' not found")))
+}
+
+#[utoipa::path(get, path = "/api/v3/secrets/raw/{secretName}", tag = "Secrets", security(("bearer" = [])),
+    params(("secretName" = String, Path), ("workspaceId" = Uuid, Query), ("environment" = String, Query),
+           ("secretPath" = Option<String>, Query), ("viewSecretValue" = Option<bool>, Query)),
+    responses((status = 200, body = SecretEnvelope), (status = "4XX", body = ErrorBody)))]
+pub async fn get_secret(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(name): ApiPath<String>,
+    ApiInput(query): ApiInput<GetSecretQuery>,
+) -> ApiResult<Json<SecretEnvelope>> {
+    check_type(query.secret_type.as_deref())?;
+    let project_id = scope::project_id(query.workspace_id, query.project_id, "workspaceId")?;
+    let scope = scope::resolve(
+        &state,
+        &auth,
+        project_id,
+        &query.environment,
+        &query.secret_path,
+        "secretPath",
+    )
+    .await?;
+    scope.access.require(Action::Read, Subject::Secrets)?;
+    let row = existing(&state, &scope, &name).await?;
+    let key = project_key(&state, &scope.access.project)?;
+    Ok(Json(SecretEnvelope {
+        secret: secret_view(
+            &key,
+            &scope.env.slug,
+            row,
+            query.view_secret_value.unwrap_or(true),
+        )?,
+    }))
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateSecretRequest {
+    pub workspace_id: Option<Uuid>,
+    pub project_id: Option<Uuid>,
+    pub environment: String,
+    #[serde(default = "default_root")]
+    pub secret_path: String,
+    #[validate(length(max = 65536, message = "secretValue must be at most 65536 characters"))]
+    pub secret_value: String,
+    #[serde(default)]
+    #[validate(length(
+        max = 10000,
+        message = "secretComment must be at most 10000 characters"
+    ))]
+    pub secret_comment: String,
+    #[serde(rename = "type")]
+    pub secret_type: Option<String>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub skip_multiline_encoding: Option<bool>,
+}
+
+#[utoipa::path(post, path = "/api/v3/secrets/raw/{secretName}", tag = "Secrets", security(("bearer" = [])),
+    params(("secretName" = String, Path)), request_body = CreateSecretRequest,
+    responses((status = 200, body = SecretEnvelope), (status = "4XX", body = ErrorBody)))]
+pub async fn create_secret(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(body): ApiJson<CreateSecretRequest>,
+) -> ApiResult<Json<SecretEnvelope>> {
+    check_secret_name(&name)?;
+    check_type(body.secret_type.as_deref())?;
+    let project_id = scope::project_id(body.workspace_id, body.project_id, "workspaceId")?;
+    let scope = scope::resolve(
+        &state,
+        &auth,
+        project_id,
+        &body.environment,
+        &body.secret_path,
+        "secretPath",
+    )
+    .await?;
+    scope.access.require(Action::Create, Subject::Secrets)?;
+    if !scope.folder_exists(&state).await? {
+        return Err(scope.folder_not_found());
+    }
+    let key = project_key(&state, &scope.access.project)?;
+    let id = Uuid::new_v4();
+    let row = secrets::insert(
+        &state.pool,
+        NewSecret {
+            id,
+            project_id,
+            env_id: scope.env.id,
+            path: &scope.path,
+            key: &name,
+            value_ct: key.seal(body.secret_value.as_bytes(), &value_aad(id)),
+            comment_ct: key.seal(body.secret_comment.as_bytes(), &comment_aad(id)),
+            skip_multiline_encoding: body.skip_multiline_encoding.unwrap_or(false),
+        },
+    )
+    .await?
+    .ok_or_else(|| ApiError::bad_request(format!("Secret with name '{name}' already exists")))?;
+    tracing::info!(secret_id = %row.id, "secret created");
+    Ok(Json(SecretEnvelope {
+        secret: secret_view(&key, &scope.env.slug, row, true)?,
+    }))
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateSecretRequest {
+    pub workspace_id: Option<Uuid>,
+    pub project_id: Option<Uuid>,
+    pub environment: String,
+    #[serde(default = "default_root")]
+    pub secret_path: String,
+    #[validate(length(max = 65536, message = "secretValue must be at most 65536 characters"))]
+    pub secret_value: Option<String>,
+    #[validate(length(
+        max = 10000,
+        message = "secretComment must be at most 10000 characters"
+    ))]
+    pub secret_comment: Option<String>,
+    pub new_secret_name: Option<String>,
+    #[serde(rename = "type")]
+    pub secret_type: Option<String>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub skip_multiline_encoding: Option<bool>,
+}
+
+#[utoipa::path(patch, path = "/api/v3/secrets/raw/{secretName}", tag = "Secrets", security(("bearer" = [])),
+    params(("secretName" = String, Path)), request_body = UpdateSecretRequest,
+    description = "Writes a new version; the previous ones are kept. Secrets owned by a rotation cannot be changed.",
+    responses((status = 200, body = SecretEnvelope), (status = "4XX", body = ErrorBody)))]
+pub async fn update_secret(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(body): ApiJson<UpdateSecretRequest>,
+) -> ApiResult<Json<SecretEnvelope>> {
+    check_type(body.secret_type.as_deref())?;
+    if let Some(new_name) = &body.new_secret_name {
+        check_secret_name(new_name).map_err(|_| {
+            ApiError::invalid(
+                "custom",
+                &["newSecretName"],
+                "Secret name cannot be empty or contain spaces.",
+            )
+        })?;
+    }
+    let project_id = scope::project_id(body.workspace_id, body.project_id, "workspaceId")?;
+    let scope = scope::resolve(
+        &state,
+        &auth,
+        project_id,
+        &body.environment,
+        &body.secret_path,
+        "secretPath",
+    )
+    .await?;
+    scope.access.require(Action::Edit, Subject::Secrets)?;
+    let current = existing(&state, &scope, &name).await?;
+    if current.rotation_id.is_some() {
+        let message = if body.new_secret_name.is_some() {
+            "Cannot update rotated secret name"
+        } else {
+            "Cannot update rotated secret"
+        };
+        return Err(ApiError::bad_request(message));
+    }
+    let new_key = body.new_secret_name.filter(|n| *n != name);
+    if let Some(new_name) = &new_key {
+        if secrets::find(&state.pool, scope.env.id, &scope.path, new_name)
+            .await?
+            .is_some()
+        {
+            return Err(ApiError::bad_request(format!(
+                "Secret with name '{new_name}' already exists"
+            )));
+        }
+    }
+    let key = project_key(&state, &scope.access.project)?;
+    let change = SecretChange {
+        new_key,
+        value_ct: body
+            .secret_value
+            .map(|v| key.seal(v.as_bytes(), &value_aad(current.id))),
+        comment_ct: body
+            .secret_comment
+            .map(|c| key.seal(c.as_bytes(), &comment_aad(current.id))),
+        skip_multiline_encoding: body.skip_multiline_encoding,
+    };
+    let row = secrets::update(&state.pool, &current, change)
+        .await?
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "Secret '{name}' was changed by another request at the same time; read it again and retry"
+            ))
+        })?;
+    Ok(Json(SecretEnvelope {
+        secret: secret_view(&key, &scope.env.slug, row, true)?,
+    }))
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteSecretInput {
+    pub workspace_id: Option<Uuid>,
+    pub project_id: Option<Uuid>,
+    pub environment: String,
+    #[serde(default = "default_root")]
+    pub secret_path: String,
+    #[serde(rename = "type")]
+    pub secret_type: Option<String>,
+}
+
+#[utoipa::path(delete, path = "/api/v3/secrets/raw/{secretName}", tag = "Secrets", security(("bearer" = [])),
+    params(("secretName" = String, Path)), request_body = DeleteSecretInput,
+    description = "Parameters may come in the JSON body (as the SDKs send them) or the query.",
+    responses((status = 200, body = SecretEnvelope), (status = "4XX", body = ErrorBody)))]
+pub async fn delete_secret(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(name): ApiPath<String>,
+    ApiInput(input): ApiInput<DeleteSecretInput>,
+) -> ApiResult<Json<SecretEnvelope>> {
+    check_type(input.secret_type.as_deref())?;
+    let project_id = scope::project_id(input.workspace_id, input.project_id, "workspaceId")?;
+    let scope = scope::resolve(
+        &state,
+        &auth,
+        project_id,
+        &input.environment,
+        &input.secret_path,
+        "secretPath",
+    )
+    .await?;
+    scope.access.require(Action::Delete, Subject::Secrets)?;
+    let row = existing(&state, &scope, &name).await?;
+    if row.rotation_id.is_some() {
+        return Err(ApiError::bad_request("Cannot delete rotated secrets"));
+    }
+    let key = project_key(&state, &scope.access.project)?;
+    secrets::delete(&state.pool, row.id).await?;
+    Ok(Json(SecretEnvelope {
+        secret: secret_view(&key, &scope.env.slug, row, true)?,
+    }))
+}

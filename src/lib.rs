@@ -1,0 +1,81 @@
+//! Rotary: a secret-rotation server that speaks Infisical's API. This crate root wires the
+//! pieces together; `main.rs` is only the command line.
+
+pub mod access;
+pub mod auth;
+pub mod config;
+pub mod crypto;
+pub mod error;
+pub mod http;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+pub mod validation;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+
+pub use state::AppState;
+
+/// The schema, embedded in the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+pub async fn connect(
+    database_url: &secrecy::SecretString,
+    max_connections: u32,
+) -> anyhow::Result<PgPool> {
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect(database_url.expose_secret())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot connect to the database in DATABASE_URL: {e}"))
+}
+
+pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    MIGRATOR
+        .run(pool)
+        .await
+        .map_err(|e| anyhow::anyhow!("applying migrations: {e}"))
+}
+
+/// Serves the API on `listener` until `shutdown` resolves; requests in flight then finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,41 @@
+//! What every handler shares: the pool, the root key, the cache of unwrapped project data keys,
+//! and the login limiter.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::auth::rate_limit::FailureLimiter;
+use crate::config::Limits;
+use crate::crypto::Key;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub pool: PgPool,
+    pub root_key: Key,
+    /// Unwrapped project data keys, so a read does not unwrap on every request.
+    pub data_keys: Mutex<HashMap<Uuid, Key>>,
+    pub login_limiter: FailureLimiter,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(pool: PgPool, root_key: Key, limits: Limits) -> Self {
+        AppState(Arc::new(Inner {
+            pool,
+            root_key,
+            data_keys: Mutex::new(HashMap::new()),
+            login_limiter: FailureLimiter::new(limits.failed_logins_per_minute, 60),
+        }))
+    }
+}

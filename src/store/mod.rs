@@ -1,0 +1,6 @@
+//! SQL, one module per table family. Rows here are database shapes; the JSON the API returns
+//! is built from them in `http/`.
+
+pub mod identities;
+pub mod projects;
+pub mod secrets;

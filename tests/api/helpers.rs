@@ -1,0 +1,276 @@
+//! `spawn_app()`: a Rotary server on 127.0.0.1:0 with its own fresh database, and a client
+//! that speaks to it over real HTTP. Logs of every test go to one captured buffer so tests can
+//! check that no secret is ever logged.
+
+use std::io::Write;
+use std::sync::{Mutex, OnceLock};
+
+use reqwest::{Method, StatusCode};
+use rotary::config::Limits;
+use rotary::crypto::Key;
+use serde_json::{json, Value};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+
+static LOGS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+struct Capture;
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOGS.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn init_logs() {
+    static INIT: OnceLock<()> = OnceLock::new();
+    INIT.get_or_init(|| {
+        tracing_subscriber::fmt()
+            .with_env_filter("debug,hyper=info,h2=info,reqwest=info,rustls=info")
+            .json()
+            .with_current_span(true)
+            .with_writer(|| Capture)
+            .init();
+    });
+}
+
+/// Everything every test has logged so far.
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&LOGS.lock().unwrap()).into_owned()
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub pool: PgPool,
+}
+
+pub struct Response {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+fn admin_url() -> String {
+    std::env::var("DATABASE_URL")
+        .expect("DATABASE_URL must point at a Postgres server; run the tests with scripts/test.sh")
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Limits::default()).await
+}
+
+/// A new empty database on the test server; returns its URL.
+pub async fn fresh_database() -> String {
+    let admin = admin_url();
+    let name = format!("rotary_test_{}", uuid::Uuid::new_v4().simple());
+    let admin_pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&admin)
+        .await
+        .expect("connect to the test server");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin_pool)
+        .await
+        .expect("create the test database");
+    admin_pool.close().await;
+    let (base_url, _) = admin
+        .rsplit_once('/')
+        .expect("DATABASE_URL has a database name");
+    format!("{base_url}/{name}")
+}
+
+pub async fn spawn_app_with(limits: Limits) -> TestApp {
+    init_logs();
+    let database_url = fresh_database().await;
+    let pool = PgPoolOptions::new()
+        .max_connections(8)
+        .connect(&database_url)
+        .await
+        .expect("connect to the test database");
+    rotary::migrate(&pool).await.expect("migrations apply");
+    let state = rotary::AppState::new(pool.clone(), Key::generate(), limits);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(rotary::serve(listener, state, std::future::pending()));
+    TestApp {
+        base: format!("http://{addr}"),
+        client: reqwest::Client::new(),
+        pool,
+    }
+}
+
+impl TestApp {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Response {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request reaches the server");
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("response is JSON: {text}"))
+        };
+        Response { status, body }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Response {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Response {
+        self.call(Method::PATCH, path, Some(token), Some(body))
+            .await
+    }
+    pub async fn delete(&self, path: &str, token: &str, body: Option<Value>) -> Response {
+        self.call(Method::DELETE, path, Some(token), body).await
+    }
+
+    /// Bootstraps the instance; returns (clientId, clientSecret, identityId, orgId).
+    pub async fn bootstrap(&self) -> (String, String, String, String) {
+        let r = self
+            .call(
+                Method::POST,
+                "/api/v1/admin/bootstrap",
+                None,
+                Some(json!({"organization": "Acme"})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let creds = &r.body["identity"]["credentials"];
+        (
+            creds["clientId"].as_str().unwrap().to_string(),
+            creds["clientSecret"].as_str().unwrap().to_string(),
+            r.body["identity"]["id"].as_str().unwrap().to_string(),
+            r.body["organization"]["id"].as_str().unwrap().to_string(),
+        )
+    }
+
+    pub async fn login(&self, client_id: &str, client_secret: &str) -> String {
+        let r = self
+            .call(
+                Method::POST,
+                "/api/v1/auth/universal-auth/login",
+                None,
+                Some(json!({"clientId": client_id, "clientSecret": client_secret})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.body["accessToken"].as_str().unwrap().to_string()
+    }
+
+    /// Bootstraps and logs in as the admin identity.
+    pub async fn admin_token(&self) -> String {
+        let (id, secret, _, _) = self.bootstrap().await;
+        self.login(&id, &secret).await
+    }
+
+    /// Creates a project as `token`; returns its id.
+    pub async fn create_project(&self, token: &str, name: &str) -> String {
+        let r = self
+            .post("/api/v2/workspace", token, json!({"projectName": name}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.body["project"]["id"].as_str().unwrap().to_string()
+    }
+
+    /// A second identity in the admin's organization, with universal auth; returns (id, token).
+    pub async fn new_identity(&self, admin: &str, name: &str, org_role: &str) -> (String, String) {
+        let r = self
+            .post(
+                "/api/v1/identities",
+                admin,
+                json!({"name": name, "role": org_role}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let id = r.body["identity"]["id"].as_str().unwrap().to_string();
+        let r = self
+            .post(
+                &format!("/api/v1/auth/universal-auth/identities/{id}"),
+                admin,
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let client_id = r.body["identityUniversalAuth"]["clientId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let r = self
+            .post(
+                &format!("/api/v1/auth/universal-auth/identities/{id}/client-secrets"),
+                admin,
+                json!({"description": "test"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let secret = r.body["clientSecret"].as_str().unwrap().to_string();
+        let token = self.login(&client_id, &secret).await;
+        (id, token)
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+}
+
+/// Asserts an error body is exactly Infisical's shape with these values.
+pub fn assert_error(r: &Response, status: u16, error: &str, message: Value) {
+    assert_eq!(r.status.as_u16(), status, "{}", r.body);
+    let req_id = r.body["reqId"].as_str().expect("reqId is a string");
+    assert!(
+        req_id.starts_with("req-") && req_id.len() == 18,
+        "reqId {req_id}"
+    );
+    let mut expected = json!({
+        "reqId": req_id,
+        "statusCode": status,
+        "message": message,
+        "error": error,
+    });
+    if let Some(details) = r.body.get("details") {
+        expected["details"] = details.clone();
+    }
+    assert_eq!(r.body, expected);
+}
+
+/// Replaces the values of fields that change from run to run (ids, times) with placeholders,
+/// so whole bodies can be compared exactly.
+pub fn redact(value: &Value, keys: &[&str]) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    if keys.contains(&k.as_str()) && !v.is_null() {
+                        (k.clone(), json!(format!("<{k}>")))
+                    } else {
+                        (k.clone(), redact(v, keys))
+                    }
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(|v| redact(v, keys)).collect()),
+        other => other.clone(),
+    }
+}

@@ -1,0 +1,14 @@
+//! HTTP integration tests: each test starts its own server on a fresh database and talks to it
+//! the way curl and the SDKs do.
+
+mod auth;
+mod cli;
+mod compose;
+mod errors;
+mod folders;
+mod helpers;
+mod identities;
+mod leaks;
+mod openapi;
+mod projects;
+mod secrets;
