@@ -7,6 +7,7 @@ pub mod config;
 pub mod crypto;
 pub mod error;
 pub mod http;
+pub mod mock;
 pub mod state;
 pub mod store;
 pub mod telemetry;

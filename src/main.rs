@@ -47,6 +47,18 @@ enum Command {
     },
     /// Print the OpenAPI document (YAML).
     Openapi,
+    /// Run the mock Salesforce org (for tests, demos and trying Rotary without a real org).
+    MockSalesforce {
+        /// Address to listen on.
+        #[arg(long, env = "MOCK_SALESFORCE_LISTEN", default_value = "127.0.0.1:8787")]
+        listen: String,
+        /// JSON seed file with the org's users and apps (default: the demo org).
+        #[arg(long)]
+        seed: Option<std::path::PathBuf>,
+        /// Seed for the random generator, for reproducible ids and keys.
+        #[arg(long)]
+        rng_seed: Option<u64>,
+    },
 }
 
 fn env(name: &str) -> Option<String> {
@@ -110,6 +122,17 @@ async fn main() -> ExitCode {
                 Err(e) => failure(e),
             }
         }
+        Command::MockSalesforce {
+            listen,
+            seed,
+            rng_seed,
+        } => {
+            telemetry::init(cli.log_format, &cli.log_level);
+            match mock_salesforce(&listen, seed.as_deref(), rng_seed).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => failure(e),
+            }
+        }
         Command::Serve { listen } => {
             let config = match (|| {
                 Ok::<_, SettingError>(ServeConfig {
@@ -140,5 +163,35 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     tracing::info!(address = %listener.local_addr()?, root_key_id = %config.root_key.id(), "rotary is serving");
     let state = rotary::AppState::new(pool, config.root_key, config.limits);
     rotary::serve(listener, state, rotary::shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn mock_salesforce(
+    listen: &str,
+    seed: Option<&std::path::Path>,
+    rng_seed: Option<u64>,
+) -> anyhow::Result<()> {
+    use rotary::mock::salesforce;
+    let seed = match seed {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("cannot read seed file {}: {e}", path.display()))?;
+            Some(
+                serde_json::from_str::<salesforce::model::Seed>(&text)
+                    .map_err(|e| anyhow::anyhow!("seed file {} is invalid: {e}", path.display()))?,
+            )
+        }
+        None => None,
+    };
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    let (org, base) = salesforce::spawn(listener, seed.as_ref(), rng_seed).await?;
+    // One JSON line with everything a user needs to point a connection at this org.
+    println!(
+        "{}",
+        serde_json::json!({"instanceUrl": base, "apps": org.seeded_apps()})
+    );
+    rotary::shutdown_signal().await;
     Ok(())
 }

@@ -9,6 +9,7 @@ mod folders;
 mod helpers;
 mod identities;
 mod leaks;
+mod mock_salesforce;
 mod openapi;
 mod projects;
 mod secrets;

@@ -1,0 +1,3 @@
+//! Fake providers for tests, demos and users trying Rotary without a real account.
+
+pub mod salesforce;
