@@ -38,6 +38,7 @@ pub enum Subject {
     /// Identity memberships of the project.
     Identity,
     Workspace,
+    AppConnections,
 }
 
 impl Subject {
@@ -48,6 +49,7 @@ impl Subject {
             Subject::Environments => "environments",
             Subject::Identity => "identity",
             Subject::Workspace => "workspace",
+            Subject::AppConnections => "app-connections",
         }
     }
 }

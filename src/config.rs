@@ -57,7 +57,32 @@ pub struct ServeConfig {
     pub database_url: SecretString,
     pub root_key: Key,
     pub listen: SocketAddr,
+    pub options: Options,
+}
+
+/// Behaviour switches of a running server.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
     pub limits: Limits,
+    /// Let connections point at loopback/private addresses (the mock org, tests, demos).
+    pub allow_internal_urls: bool,
+}
+
+/// Parses a boolean setting (`true`/`false`, `1`/`0`, any case).
+pub fn flag(name: &'static str, value: Option<String>) -> Result<bool, SettingError> {
+    match value
+        .as_deref()
+        .map(str::trim)
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("") | Some("false") | Some("0") => Ok(false),
+        Some("true") | Some("1") => Ok(true),
+        Some(other) => Err(SettingError {
+            name,
+            problem: format!("is invalid: '{other}' is not true or false"),
+        }),
+    }
 }
 
 /// Abuse limits; tests lower them.

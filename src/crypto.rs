@@ -101,6 +101,16 @@ impl Key {
             .map_err(|_| CryptoError::Open)
     }
 
+    /// A keyed fingerprint (HMAC-SHA256, hex): tells whether two values are equal without
+    /// revealing them, even when they are guessable.
+    pub fn fingerprint(&self, data: &[u8]) -> String {
+        use hmac::Mac;
+        let mut mac = <hmac::Hmac<Sha256> as Mac>::new_from_slice(self.0.as_slice())
+            .expect("HMAC takes any key length");
+        mac.update(data);
+        hex::encode(mac.finalize().into_bytes())
+    }
+
     /// Wraps a project's data key under this (root) key.
     pub fn wrap(&self, data_key: &Key, project_id: uuid::Uuid) -> Vec<u8> {
         self.seal(data_key.0.as_slice(), &wrap_aad(project_id))

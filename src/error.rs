@@ -59,6 +59,9 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// A provider (Salesforce) failed or could not be reached; the message says what happened.
+    #[error("{0}")]
+    Upstream(String),
     /// A dependency (the database) is down; health checks answer this.
     #[error("{0}")]
     Unavailable(String),
@@ -165,6 +168,12 @@ impl IntoResponse for ApiError {
             ApiError::MethodNotAllowed(m) => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "MethodNotAllowed",
+                Value::String(m),
+                None,
+            ),
+            ApiError::Upstream(m) => (
+                StatusCode::BAD_GATEWAY,
+                "BadGateway",
                 Value::String(m),
                 None,
             ),

@@ -4,10 +4,12 @@
 pub mod access;
 pub mod auth;
 pub mod config;
+pub mod connections;
 pub mod crypto;
 pub mod error;
 pub mod http;
 pub mod mock;
+pub mod providers;
 pub mod state;
 pub mod store;
 pub mod telemetry;

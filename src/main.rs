@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use rotary::config::{self, Limits, ServeConfig, SettingError};
+use rotary::config::{self, Options, ServeConfig, SettingError};
 use rotary::telemetry::{self, LogFormat};
 
 #[derive(Parser)]
@@ -139,7 +139,13 @@ async fn main() -> ExitCode {
                     database_url: config::database_url(env("DATABASE_URL"))?,
                     root_key: config::root_key(env("ROTARY_ROOT_KEY"))?,
                     listen: config::listen(&listen)?,
-                    limits: Limits::default(),
+                    options: Options {
+                        allow_internal_urls: config::flag(
+                            "ROTARY_ALLOW_INTERNAL_URLS",
+                            env("ROTARY_ALLOW_INTERNAL_URLS"),
+                        )?,
+                        ..Options::default()
+                    },
                 })
             })() {
                 Ok(config) => config,
@@ -161,7 +167,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {} (ROTARY_LISTEN): {e}", config.listen))?;
     tracing::info!(address = %listener.local_addr()?, root_key_id = %config.root_key.id(), "rotary is serving");
-    let state = rotary::AppState::new(pool, config.root_key, config.limits);
+    let state = rotary::AppState::new(pool, config.root_key, config.options);
     rotary::serve(listener, state, rotary::shutdown_signal()).await?;
     Ok(())
 }

@@ -8,7 +8,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::auth::rate_limit::FailureLimiter;
-use crate::config::Limits;
+use crate::config::Options;
 use crate::crypto::Key;
 
 #[derive(Clone)]
@@ -20,6 +20,9 @@ pub struct Inner {
     /// Unwrapped project data keys, so a read does not unwrap on every request.
     pub data_keys: Mutex<HashMap<Uuid, Key>>,
     pub login_limiter: FailureLimiter,
+    pub allow_internal_urls: bool,
+    /// Shared by every provider call: connection pooling and bounded timeouts.
+    pub provider_http: reqwest::Client,
 }
 
 impl std::ops::Deref for AppState {
@@ -30,12 +33,16 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(pool: PgPool, root_key: Key, limits: Limits) -> Self {
+    pub fn new(pool: PgPool, root_key: Key, options: Options) -> Self {
         AppState(Arc::new(Inner {
             pool,
             root_key,
             data_keys: Mutex::new(HashMap::new()),
-            login_limiter: FailureLimiter::new(limits.failed_logins_per_minute, 60),
+            login_limiter: FailureLimiter::new(options.limits.failed_logins_per_minute, 60),
+            allow_internal_urls: options.allow_internal_urls,
+            provider_http: crate::providers::salesforce::client::http_client(
+                std::time::Duration::from_secs(30),
+            ),
         }))
     }
 }

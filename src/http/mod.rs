@@ -1,6 +1,7 @@
 //! The HTTP surface: every route, the middleware around them, and the OpenAPI document
 //! generated from the same handlers.
 
+pub mod app_connections;
 pub mod auth;
 pub mod extract;
 pub mod folders;
@@ -28,6 +29,7 @@ use crate::error::{ApiError, REQUEST_ID};
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
+    use app_connections as ac;
     use folders as f;
     use identities as id;
     use projects as p;
@@ -87,6 +89,22 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v2/folders/{folderId}",
             get(f::get_folder).patch(f::update_folder).delete(f::delete_folder),
+        )
+        .route("/api/v1/app-connections", get(ac::list_all))
+        .route("/api/v1/app-connections/options", get(ac::options))
+        .route(
+            "/api/v1/app-connections/salesforce",
+            get(ac::list_salesforce).post(ac::create_salesforce),
+        )
+        .route(
+            "/api/v1/app-connections/salesforce/{connectionId}",
+            get(ac::get_salesforce)
+                .patch(ac::update_salesforce)
+                .delete(ac::delete_salesforce),
+        )
+        .route(
+            "/api/v1/app-connections/salesforce/{connectionId}/oauth-apps",
+            get(ac::oauth_apps),
         )
         .route("/api/v3/secrets/raw", get(s::list_secrets))
         .route(
@@ -191,6 +209,10 @@ impl Modify for BearerAuth {
         folders::update_folder, folders::delete_folder,
         secrets::list_secrets, secrets::get_secret, secrets::create_secret,
         secrets::update_secret, secrets::delete_secret,
+        app_connections::options, app_connections::list_all, app_connections::list_salesforce,
+        app_connections::get_salesforce, app_connections::create_salesforce,
+        app_connections::update_salesforce, app_connections::delete_salesforce,
+        app_connections::oauth_apps,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::Issue))
 )]

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::sync::{Mutex, OnceLock};
 
 use reqwest::{Method, StatusCode};
-use rotary::config::Limits;
+use rotary::config::{Limits, Options};
 use rotary::crypto::Key;
 use serde_json::{json, Value};
 use sqlx::postgres::PgPoolOptions;
@@ -92,7 +92,14 @@ pub async fn spawn_app_with(limits: Limits) -> TestApp {
         .await
         .expect("connect to the test database");
     rotary::migrate(&pool).await.expect("migrations apply");
-    let state = rotary::AppState::new(pool.clone(), Key::generate(), limits);
+    let state = rotary::AppState::new(
+        pool.clone(),
+        Key::generate(),
+        Options {
+            limits,
+            allow_internal_urls: true,
+        },
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(rotary::serve(listener, state, std::future::pending()));

@@ -1,6 +1,7 @@
 //! HTTP integration tests: each test starts its own server on a fresh database and talks to it
 //! the way curl and the SDKs do.
 
+mod app_connections;
 mod auth;
 mod cli;
 mod compose;
@@ -12,4 +13,5 @@ mod leaks;
 mod mock_salesforce;
 mod openapi;
 mod projects;
+mod salesforce_client;
 mod secrets;

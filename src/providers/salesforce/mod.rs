@@ -1,0 +1,5 @@
+//! Salesforce: the REST client for External Client App OAuth credentials.
+
+pub mod client;
+
+pub use client::{SalesforceClient, SfError};
