@@ -17,6 +17,8 @@ pub enum Action {
     Create,
     Edit,
     Delete,
+    RotateSecrets,
+    ReadGeneratedCredentials,
 }
 
 impl Action {
@@ -26,6 +28,8 @@ impl Action {
             Action::Create => "create",
             Action::Edit => "edit",
             Action::Delete => "delete",
+            Action::RotateSecrets => "rotate-secrets",
+            Action::ReadGeneratedCredentials => "read-generated-credentials",
         }
     }
 }
@@ -39,6 +43,7 @@ pub enum Subject {
     Identity,
     Workspace,
     AppConnections,
+    SecretRotation,
 }
 
 impl Subject {
@@ -50,6 +55,7 @@ impl Subject {
             Subject::Identity => "identity",
             Subject::Workspace => "workspace",
             Subject::AppConnections => "app-connections",
+            Subject::SecretRotation => "secret-rotation",
         }
     }
 }
@@ -60,7 +66,11 @@ pub fn role_allows(role: &str, action: Action, subject: Subject) -> bool {
     match role {
         "admin" => true,
         "member" => {
-            action == Action::Read || matches!(subject, Subject::Secrets | Subject::SecretFolders)
+            action == Action::Read
+                || matches!(
+                    subject,
+                    Subject::Secrets | Subject::SecretFolders | Subject::SecretRotation
+                )
         }
         "viewer" => action == Action::Read,
         _ => false,

@@ -66,6 +66,8 @@ pub struct Options {
     pub limits: Limits,
     /// Let connections point at loopback/private addresses (the mock org, tests, demos).
     pub allow_internal_urls: bool,
+    /// ROTARY_ROTATION_DEV_MODE: rotation intervals in minutes instead of days.
+    pub rotation_dev_mode: bool,
 }
 
 /// Parses a boolean setting (`true`/`false`, `1`/`0`, any case).

@@ -59,6 +59,9 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// A rotation attempt failed; Infisical answers these with 500 and the reason.
+    #[error("{0}")]
+    RotationFailed(String),
     /// A provider (Salesforce) failed or could not be reached; the message says what happened.
     #[error("{0}")]
     Upstream(String),
@@ -168,6 +171,12 @@ impl IntoResponse for ApiError {
             ApiError::MethodNotAllowed(m) => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "MethodNotAllowed",
+                Value::String(m),
+                None,
+            ),
+            ApiError::RotationFailed(m) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalServerError",
                 Value::String(m),
                 None,
             ),

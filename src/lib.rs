@@ -10,6 +10,7 @@ pub mod error;
 pub mod http;
 pub mod mock;
 pub mod providers;
+pub mod rotation;
 pub mod state;
 pub mod store;
 pub mod telemetry;

@@ -144,6 +144,10 @@ async fn main() -> ExitCode {
                             "ROTARY_ALLOW_INTERNAL_URLS",
                             env("ROTARY_ALLOW_INTERNAL_URLS"),
                         )?,
+                        rotation_dev_mode: config::flag(
+                            "ROTARY_ROTATION_DEV_MODE",
+                            env("ROTARY_ROTATION_DEV_MODE"),
+                        )?,
                         ..Options::default()
                     },
                 })
@@ -168,6 +172,16 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {} (ROTARY_LISTEN): {e}", config.listen))?;
     tracing::info!(address = %listener.local_addr()?, root_key_id = %config.root_key.id(), "rotary is serving");
     let state = rotary::AppState::new(pool, config.root_key, config.options);
+    // Runs a previous process left unfinished (crash, kill -9) resume from their journal.
+    tokio::spawn({
+        let state = state.clone();
+        async move {
+            let resumed = rotary::rotation::engine::resume_orphans(&state).await;
+            if resumed > 0 {
+                tracing::info!(resumed, "resumed unfinished rotation runs");
+            }
+        }
+    });
     rotary::serve(listener, state, rotary::shutdown_signal()).await?;
     Ok(())
 }

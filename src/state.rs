@@ -21,6 +21,8 @@ pub struct Inner {
     pub data_keys: Mutex<HashMap<Uuid, Key>>,
     pub login_limiter: FailureLimiter,
     pub allow_internal_urls: bool,
+    /// Rotation intervals count minutes instead of days (demos and tests).
+    pub rotation_dev_mode: bool,
     /// Shared by every provider call: connection pooling and bounded timeouts.
     pub provider_http: reqwest::Client,
 }
@@ -40,6 +42,7 @@ impl AppState {
             data_keys: Mutex::new(HashMap::new()),
             login_limiter: FailureLimiter::new(options.limits.failed_logins_per_minute, 60),
             allow_internal_urls: options.allow_internal_urls,
+            rotation_dev_mode: options.rotation_dev_mode,
             provider_http: crate::providers::salesforce::client::http_client(
                 std::time::Duration::from_secs(30),
             ),

@@ -442,6 +442,12 @@ pub async fn delete_salesforce(
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<AppConnectionEnvelope>> {
     let row = visible(&state, &auth, id, Some(SALESFORCE), Action::Delete).await?;
+    let used = crate::store::rotations::count_for_connection(&state.pool, id).await?;
+    if used > 0 {
+        return Err(ApiError::bad_request(format!(
+            "App Connection with ID {id} is used by {used} secret rotation(s); delete them first"
+        )));
+    }
     store::delete(&state.pool, id).await?;
     Ok(Json(AppConnectionEnvelope {
         app_connection: view(&state, row),

@@ -9,6 +9,7 @@ pub mod health;
 pub mod identities;
 pub mod projects;
 pub mod scope;
+pub mod secret_rotations;
 pub mod secrets;
 
 use std::time::Instant;
@@ -33,6 +34,7 @@ pub fn router(state: AppState) -> Router {
     use folders as f;
     use identities as id;
     use projects as p;
+    use secret_rotations as sr;
     use secrets as s;
     Router::new()
         .route("/api/status", get(health::status))
@@ -105,6 +107,36 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/app-connections/salesforce/{connectionId}/oauth-apps",
             get(ac::oauth_apps),
+        )
+        .route("/api/v2/secret-rotations", get(sr::list_all))
+        .route("/api/v2/secret-rotations/options", get(sr::options))
+        .route(
+            "/api/v2/secret-rotations/salesforce-oauth-credentials",
+            get(sr::list_salesforce).post(sr::create),
+        )
+        .route(
+            "/api/v2/secret-rotations/salesforce-oauth-credentials/rotation-name/{rotationName}",
+            get(sr::get_by_name),
+        )
+        .route(
+            "/api/v2/secret-rotations/salesforce-oauth-credentials/{rotationId}",
+            get(sr::get).patch(sr::update).delete(sr::delete),
+        )
+        .route(
+            "/api/v2/secret-rotations/salesforce-oauth-credentials/{rotationId}/generated-credentials",
+            get(sr::generated_credentials),
+        )
+        .route(
+            "/api/v2/secret-rotations/salesforce-oauth-credentials/{rotationId}/rotate-secrets",
+            post(sr::rotate_secrets),
+        )
+        .route(
+            "/api/v2/secret-rotations/salesforce-oauth-credentials/{rotationId}/check-credentials",
+            post(sr::check_credentials),
+        )
+        .route(
+            "/api/v2/secret-rotations/salesforce-oauth-credentials/{rotationId}/runs",
+            get(sr::runs),
         )
         .route("/api/v3/secrets/raw", get(s::list_secrets))
         .route(
@@ -213,6 +245,10 @@ impl Modify for BearerAuth {
         app_connections::get_salesforce, app_connections::create_salesforce,
         app_connections::update_salesforce, app_connections::delete_salesforce,
         app_connections::oauth_apps,
+        secret_rotations::options, secret_rotations::list_all, secret_rotations::list_salesforce,
+        secret_rotations::get, secret_rotations::get_by_name, secret_rotations::create,
+        secret_rotations::update, secret_rotations::delete, secret_rotations::generated_credentials,
+        secret_rotations::rotate_secrets, secret_rotations::check_credentials, secret_rotations::runs,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::Issue))
 )]

@@ -204,6 +204,18 @@ pub struct GetSecretQuery {
     pub view_secret_value: Option<bool>,
 }
 
+/// A name a secret rotation maps in this folder belongs to the rotation, even before its first
+/// credential is published.
+async fn refuse_reserved(state: &AppState, scope: &Scope, name: &str) -> ApiResult<()> {
+    match crate::store::rotations::reserved_by(&state.pool, scope.env.id, &scope.path, name).await?
+    {
+        Some(rotation) => Err(ApiError::bad_request(format!(
+            "Secret with name '{name}' is managed by secret rotation '{rotation}'"
+        ))),
+        None => Ok(()),
+    }
+}
+
 async fn existing(state: &AppState, scope: &Scope, name: &str) -> ApiResult<SecretRow> {
     secrets::find(&state.pool, scope.env.id, &scope.path, name)
         .await?
@@ -291,6 +303,7 @@ pub async fn create_secret(
     if !scope.folder_exists(&state).await? {
         return Err(scope.folder_not_found());
     }
+    refuse_reserved(&state, &scope, &name).await?;
     let key = project_key(&state, &scope.access.project)?;
     let id = Uuid::new_v4();
     let row = secrets::insert(
@@ -378,6 +391,7 @@ pub async fn update_secret(
     }
     let new_key = body.new_secret_name.filter(|n| *n != name);
     if let Some(new_name) = &new_key {
+        refuse_reserved(&state, &scope, new_name).await?;
         if secrets::find(&state.pool, scope.env.id, &scope.path, new_name)
             .await?
             .is_some()

@@ -4,4 +4,5 @@
 pub mod app_connections;
 pub mod identities;
 pub mod projects;
+pub mod rotations;
 pub mod secrets;

@@ -2,7 +2,7 @@
 //! never sees plaintext. Every write appends a row to `secret_versions`.
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, PgPool, Postgres, Transaction};
+use sqlx::{FromRow, PgConnection, PgPool};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, FromRow)]
@@ -57,7 +57,7 @@ pub async fn find(
     .await
 }
 
-async fn record_version(tx: &mut Transaction<'_, Postgres>, row: &SecretRow) -> sqlx::Result<()> {
+async fn record_version(db: &mut PgConnection, row: &SecretRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO secret_versions (id, secret_id, project_id, env_id, path, key, version, value_ct, comment_ct) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -71,7 +71,7 @@ async fn record_version(tx: &mut Transaction<'_, Postgres>, row: &SecretRow) -> 
     .bind(row.version)
     .bind(&row.value_ct)
     .bind(&row.comment_ct)
-    .execute(&mut **tx)
+    .execute(db)
     .await?;
     Ok(())
 }
@@ -90,9 +90,20 @@ pub struct NewSecret<'a> {
 /// Inserts version 1. Returns `None` when a secret with that name already exists there.
 pub async fn insert(db: &PgPool, new: NewSecret<'_>) -> sqlx::Result<Option<SecretRow>> {
     let mut tx = db.begin().await?;
+    let row = insert_in(&mut tx, new, None).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Inserts version 1 inside the caller's transaction, owned by `rotation_id` when given.
+pub async fn insert_in(
+    db: &mut PgConnection,
+    new: NewSecret<'_>,
+    rotation_id: Option<Uuid>,
+) -> sqlx::Result<Option<SecretRow>> {
     let row: Option<SecretRow> = sqlx::query_as(
-        "INSERT INTO secrets (id, project_id, env_id, path, key, version, value_ct, comment_ct, skip_multiline_encoding) \
-         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8) ON CONFLICT (env_id, path, key, type) DO NOTHING RETURNING *",
+        "INSERT INTO secrets (id, project_id, env_id, path, key, version, value_ct, comment_ct, skip_multiline_encoding, rotation_id) \
+         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9) ON CONFLICT (env_id, path, key, type) DO NOTHING RETURNING *",
     )
     .bind(new.id)
     .bind(new.project_id)
@@ -102,13 +113,60 @@ pub async fn insert(db: &PgPool, new: NewSecret<'_>) -> sqlx::Result<Option<Secr
     .bind(&new.value_ct)
     .bind(&new.comment_ct)
     .bind(new.skip_multiline_encoding)
-    .fetch_optional(&mut *tx)
+    .bind(rotation_id)
+    .fetch_optional(&mut *db)
     .await?;
     if let Some(row) = &row {
-        record_version(&mut tx, row).await?;
+        record_version(db, row).await?;
     }
-    tx.commit().await?;
     Ok(row)
+}
+
+/// The secret a rotation owns under this name, for the engine to write.
+pub async fn find_owned(
+    db: &mut PgConnection,
+    rotation_id: Uuid,
+    key: &str,
+) -> sqlx::Result<Option<SecretRow>> {
+    sqlx::query_as("SELECT * FROM secrets WHERE rotation_id = $1 AND key = $2")
+        .bind(rotation_id)
+        .bind(key)
+        .fetch_optional(db)
+        .await
+}
+
+/// Writes a new version of an engine-owned secret (value and/or name).
+pub async fn write_owned(
+    db: &mut PgConnection,
+    id: Uuid,
+    new_key: Option<&str>,
+    value_ct: Option<Vec<u8>>,
+) -> sqlx::Result<()> {
+    let row: SecretRow = sqlx::query_as(
+        "UPDATE secrets SET key = coalesce($2, key), value_ct = coalesce($3, value_ct), version = version + 1, \
+         updated_at = now() WHERE id = $1 RETURNING *",
+    )
+    .bind(id)
+    .bind(new_key)
+    .bind(value_ct)
+    .fetch_one(&mut *db)
+    .await?;
+    record_version(db, &row).await
+}
+
+/// Deletes the secrets a rotation owns, or hands them over to users (no owner).
+pub async fn release_owned(
+    db: &mut PgConnection,
+    rotation_id: Uuid,
+    delete: bool,
+) -> sqlx::Result<()> {
+    let sql = if delete {
+        "DELETE FROM secrets WHERE rotation_id = $1"
+    } else {
+        "UPDATE secrets SET rotation_id = NULL WHERE rotation_id = $1"
+    };
+    sqlx::query(sql).bind(rotation_id).execute(db).await?;
+    Ok(())
 }
 
 pub struct SecretChange {

@@ -98,6 +98,7 @@ pub async fn spawn_app_with(limits: Limits) -> TestApp {
         Options {
             limits,
             allow_internal_urls: true,
+            ..Options::default()
         },
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -13,5 +13,6 @@ mod leaks;
 mod mock_salesforce;
 mod openapi;
 mod projects;
+mod rotations;
 mod salesforce_client;
 mod secrets;

@@ -444,21 +444,14 @@ impl SalesforceClient {
         }
     }
 
-    /// Disables OAuth on an app through the Metadata API (every consumer stops getting tokens).
-    pub async fn disable_oauth(
-        &self,
-        policy_full_name: &str,
-        developer_name: &str,
-    ) -> Result<(), SfError> {
-        let escape = |s: &str| quick_xml::escape::escape(s).to_string();
+    /// One Metadata API call (SOAP), with the session refreshed once; the response body.
+    async fn metadata_call(&self, body: &str) -> Result<(StatusCode, String), SfError> {
         let mut refreshed = false;
         loop {
             let token = self.token(refreshed).await?;
             let envelope = format!(
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"><soapenv:Header xmlns=\"http://soap.sforce.com/2006/04/metadata\"><SessionHeader><sessionId>{}</sessionId></SessionHeader></soapenv:Header><soapenv:Body xmlns=\"http://soap.sforce.com/2006/04/metadata\"><updateMetadata><metadata xsi:type=\"ExtlClntAppConfigurablePolicies\"><fullName>{}</fullName><externalClientApplication>{}</externalClientApplication><isEnabled>true</isEnabled><isOauthPluginEnabled>false</isOauthPluginEnabled></metadata></updateMetadata></soapenv:Body></soapenv:Envelope>",
-                escape(token.expose_secret()),
-                escape(policy_full_name),
-                escape(developer_name)
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"><soapenv:Header xmlns=\"http://soap.sforce.com/2006/04/metadata\"><SessionHeader><sessionId>{}</sessionId></SessionHeader></soapenv:Header><soapenv:Body xmlns=\"http://soap.sforce.com/2006/04/metadata\">{body}</soapenv:Body></soapenv:Envelope>",
+                xml_escape(token.expose_secret()),
             );
             let response = self
                 .http
@@ -478,24 +471,97 @@ impl SalesforceClient {
                 refreshed = true;
                 continue;
             }
-            if status.is_success() && text.contains("<success>true</success>") {
-                return Ok(());
+            if status.is_server_error() && !text.contains("<faultcode>") {
+                return Err(SfError::new(
+                    SfErrorKind::Transient,
+                    Some(status.as_u16()),
+                    format!("Salesforce's Metadata API answered HTTP {status}"),
+                ));
             }
-            let message = between(&text, "<message>", "</message>")
-                .or_else(|| between(&text, "<faultstring>", "</faultstring>"))
-                .unwrap_or("no reason given");
-            let kind = if status.is_server_error() && !text.contains("<faultcode>") {
-                SfErrorKind::Transient
-            } else {
-                SfErrorKind::Rejected
-            };
-            return Err(SfError::new(
-                kind,
-                Some(status.as_u16()),
-                format!("Salesforce did not disable OAuth on {developer_name}: {message}"),
-            ));
+            if let Some(fault) = between(&text, "<faultstring>", "</faultstring>") {
+                return Err(SfError::new(
+                    SfErrorKind::Rejected,
+                    Some(status.as_u16()),
+                    fault.to_string(),
+                ));
+            }
+            return Ok((status, text));
         }
     }
+
+    /// The full name of the `ExtlClntAppConfigurablePolicies` of an app, found with
+    /// listMetadata + readMetadata rather than guessed (`<name>_plcy` is only a convention).
+    pub async fn find_policy(&self, developer_name: &str) -> Result<Option<String>, SfError> {
+        let (_, listed) = self
+            .metadata_call("<listMetadata><queries><type>ExtlClntAppConfigurablePolicies</type></queries><asOfVersion>65.0</asOfVersion></listMetadata>")
+            .await?;
+        let names = all_between(&listed, "<fullName>", "</fullName>");
+        for chunk in names.chunks(10) {
+            let full_names: String = chunk
+                .iter()
+                .map(|n| format!("<fullNames>{}</fullNames>", xml_escape(n)))
+                .collect();
+            let (_, read) = self
+                .metadata_call(&format!(
+                    "<readMetadata><type>ExtlClntAppConfigurablePolicies</type>{full_names}</readMetadata>"
+                ))
+                .await?;
+            for record in read.split("<records").skip(1) {
+                if between(
+                    record,
+                    "<externalClientApplication>",
+                    "</externalClientApplication>",
+                ) == Some(developer_name)
+                {
+                    return Ok(between(record, "<fullName>", "</fullName>").map(str::to_string));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Disables OAuth on an app through the Metadata API (every consumer stops getting tokens).
+    pub async fn disable_oauth(
+        &self,
+        policy_full_name: &str,
+        developer_name: &str,
+    ) -> Result<(), SfError> {
+        let (status, text) = self
+            .metadata_call(&format!(
+                "<updateMetadata><metadata xsi:type=\"ExtlClntAppConfigurablePolicies\"><fullName>{}</fullName><externalClientApplication>{}</externalClientApplication><isEnabled>true</isEnabled><isOauthPluginEnabled>false</isOauthPluginEnabled></metadata></updateMetadata>",
+                xml_escape(policy_full_name),
+                xml_escape(developer_name)
+            ))
+            .await
+            .map_err(|e| {
+                SfError::new(e.kind, e.status, format!("Salesforce did not disable OAuth on {developer_name}: {}", e.message))
+            })?;
+        if status.is_success() && text.contains("<success>true</success>") {
+            return Ok(());
+        }
+        let message = between(&text, "<message>", "</message>").unwrap_or("no reason given");
+        Err(SfError::new(
+            SfErrorKind::Rejected,
+            Some(status.as_u16()),
+            format!("Salesforce did not disable OAuth on {developer_name}: {message}"),
+        ))
+    }
+}
+
+fn xml_escape(s: &str) -> String {
+    quick_xml::escape::escape(s).to_string()
+}
+
+fn all_between(text: &str, start: &str, end: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(from) = rest.find(start) {
+        let after = &rest[from + start.len()..];
+        let Some(to) = after.find(end) else { break };
+        out.push(after[..to].to_string());
+        rest = &after[to + end.len()..];
+    }
+    out
 }
 
 fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {

@@ -1,0 +1,1031 @@
+//! Infisical's v2 secret-rotations API for `salesforce-oauth-credentials`, plus Rotary's
+//! `check-credentials` and run history. Creating and rotating run the journaled engine
+//! synchronously; the answer reflects what is published.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::access::{project_access, project_key, Action, ProjectAccess, Subject};
+use crate::auth::Auth;
+use crate::connections;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::app_connections::{provider_error, SALESFORCE};
+use crate::http::extract::{ApiInput, ApiJson, ApiPath};
+use crate::providers::salesforce::SalesforceClient;
+use crate::rotation::engine::{self, RunError};
+use crate::state::AppState;
+use crate::store::rotations::{self as store, NewRotation, RotationRow, RunRow};
+use crate::store::{app_connections, projects, secrets};
+use crate::validation::{check_slug, normalize_path};
+
+pub const TYPE: &str = "salesforce-oauth-credentials";
+const DISPLAY: &str = "Salesforce OAuth Credentials";
+const IN_PROGRESS: &str = "A rotation is already in progress. Please try again shortly.";
+
+// ---- wire types ----------------------------------------------------------------------------
+
+#[derive(Debug, Serialize, Deserialize, ToSchema, Clone, Copy, PartialEq)]
+pub struct RotateAtUtc {
+    pub hours: i64,
+    pub minutes: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectionRef {
+    pub app: String,
+    pub name: String,
+    pub id: Uuid,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EnvironmentRef {
+    pub slug: String,
+    pub name: String,
+    pub id: Uuid,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FolderRef {
+    pub id: Uuid,
+    pub path: String,
+}
+
+/// The rotation resource, field for field as Infisical returns it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RotationView {
+    pub id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    #[serde(rename = "type")]
+    pub rotation_type: String,
+    #[schema(value_type = Object, example = json!({"appId": "0xIal0000004C92CAE", "appName": "Billing_Sync"}))]
+    pub parameters: Value,
+    #[schema(value_type = Object, example = json!({"consumerKey": "SALESFORCE_CONSUMER_KEY", "consumerSecret": "SALESFORCE_CONSUMER_SECRET"}))]
+    pub secrets_mapping: Value,
+    pub is_auto_rotation_enabled: bool,
+    pub active_index: i32,
+    pub folder_id: Uuid,
+    pub connection_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub rotation_interval: i32,
+    pub rotate_at_utc: RotateAtUtc,
+    /// `success` or `failed`.
+    pub rotation_status: String,
+    pub last_rotation_attempted_at: DateTime<Utc>,
+    pub last_rotated_at: DateTime<Utc>,
+    /// The id of the last run.
+    pub last_rotation_job_id: Option<String>,
+    pub next_rotation_at: Option<DateTime<Utc>>,
+    pub is_last_rotation_manual: bool,
+    pub last_rotation_message: Option<String>,
+    pub connection: ConnectionRef,
+    pub environment: EnvironmentRef,
+    pub project_id: Uuid,
+    pub folder: FolderRef,
+}
+
+async fn view(state: &AppState, row: RotationRow) -> ApiResult<RotationView> {
+    let connection = app_connections::find(&state.pool, row.org_id, row.connection_id).await?;
+    let env = projects::environment_by_id(&state.pool, row.env_id).await?;
+    Ok(RotationView {
+        id: row.id,
+        name: row.name,
+        description: row.description,
+        rotation_type: row.rotation_type,
+        parameters: row.parameters,
+        secrets_mapping: row.secrets_mapping,
+        is_auto_rotation_enabled: row.is_auto_rotation_enabled,
+        active_index: row.active_index,
+        folder_id: row.folder_id,
+        connection_id: row.connection_id,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        rotation_interval: row.rotation_interval,
+        rotate_at_utc: RotateAtUtc {
+            hours: row.rotate_at_hours.into(),
+            minutes: row.rotate_at_minutes.into(),
+        },
+        rotation_status: row.rotation_status,
+        last_rotation_attempted_at: row.last_rotation_attempted_at,
+        last_rotated_at: row.last_rotated_at,
+        last_rotation_job_id: row.last_rotation_job_id,
+        next_rotation_at: row.next_rotation_at,
+        is_last_rotation_manual: row.is_last_rotation_manual,
+        last_rotation_message: row.last_rotation_message,
+        connection: ConnectionRef {
+            app: connection
+                .as_ref()
+                .map(|c| c.app.clone())
+                .unwrap_or_else(|| SALESFORCE.into()),
+            name: connection.map(|c| c.name).unwrap_or_default(),
+            id: row.connection_id,
+        },
+        environment: EnvironmentRef {
+            slug: env.slug,
+            name: env.name,
+            id: env.id,
+        },
+        project_id: row.project_id,
+        folder: FolderRef {
+            id: row.folder_id,
+            path: row.folder_path,
+        },
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RotationEnvelope {
+    pub secret_rotation: RotationView,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RotationList {
+    pub secret_rotations: Vec<RotationView>,
+}
+
+async fn envelope(state: &AppState, row: RotationRow) -> ApiResult<Json<RotationEnvelope>> {
+    Ok(Json(RotationEnvelope {
+        secret_rotation: view(state, row).await?,
+    }))
+}
+
+// ---- lookups -------------------------------------------------------------------------------
+
+fn not_found(id: Uuid, quoted: bool) -> ApiError {
+    if quoted {
+        ApiError::not_found(format!(
+            "Could not find {DISPLAY} Rotation with ID \"{id}\""
+        ))
+    } else {
+        ApiError::not_found(format!("Could not find {DISPLAY} Rotation with ID {id}"))
+    }
+}
+
+/// A published rotation the caller may act on, with its project access.
+async fn rotation_for(
+    state: &AppState,
+    auth: &Auth,
+    id: Uuid,
+    action: Action,
+    quoted: bool,
+) -> ApiResult<(RotationRow, ProjectAccess)> {
+    let row = store::find(&state.pool, id)
+        .await?
+        .filter(|r| r.lifecycle == "active" && r.org_id == auth.org_id)
+        .ok_or_else(|| not_found(id, quoted))?;
+    let access = project_access(state, auth, row.project_id)
+        .await
+        .map_err(|_| not_found(id, quoted))?;
+    access.require(action, Subject::SecretRotation)?;
+    if row.rotation_type != TYPE {
+        return Err(ApiError::bad_request(format!(
+            "Secret Rotation with ID \"{id}\" is not configured for {DISPLAY}"
+        )));
+    }
+    Ok((row, access))
+}
+
+/// Whether a worker is working on the rotation now (an unfinished run with a live lease).
+async fn run_in_flight(state: &AppState, rotation_id: Uuid) -> ApiResult<Option<RunRow>> {
+    let run = store::open_run(&state.pool, rotation_id).await?;
+    Ok(run.filter(|r| r.lease_expires_at.is_some_and(|t| t > Utc::now())))
+}
+
+// ---- options and lists ---------------------------------------------------------------------
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RotationOption {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub rotation_type: String,
+    pub connection: String,
+    #[schema(value_type = Object)]
+    pub template: Value,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RotationOptions {
+    pub secret_rotation_options: Vec<RotationOption>,
+}
+
+#[utoipa::path(get, path = "/api/v2/secret-rotations/options", tag = "Secret Rotations", security(("bearer" = [])),
+    responses((status = 200, body = RotationOptions), (status = "4XX", body = ErrorBody)))]
+pub async fn options(_auth: Auth) -> Json<RotationOptions> {
+    Json(RotationOptions {
+        secret_rotation_options: vec![RotationOption {
+            name: DISPLAY.into(),
+            rotation_type: TYPE.into(),
+            connection: SALESFORCE.into(),
+            template: json!({"secretsMapping": {"consumerKey": "SALESFORCE_CONSUMER_KEY", "consumerSecret": "SALESFORCE_CONSUMER_SECRET"}}),
+        }],
+    })
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectQuery {
+    #[serde(default)]
+    #[validate(length(min = 1, message = "Project ID required"))]
+    pub project_id: String,
+}
+
+async fn list(
+    state: &AppState,
+    auth: &Auth,
+    project_id: &str,
+    only: Option<&str>,
+) -> ApiResult<Json<RotationList>> {
+    let id = project_id.trim().parse::<Uuid>().map_err(|_| {
+        ApiError::not_found(format!("Project with ID '{}' not found", project_id.trim()))
+    })?;
+    let access = project_access(state, auth, id).await?;
+    access.require(Action::Read, Subject::SecretRotation)?;
+    let mut out = Vec::new();
+    for row in store::list_visible(&state.pool, id, only).await? {
+        out.push(view(state, row).await?);
+    }
+    Ok(Json(RotationList {
+        secret_rotations: out,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v2/secret-rotations", tag = "Secret Rotations", security(("bearer" = [])),
+    params(("projectId" = String, Query)),
+    responses((status = 200, body = RotationList), (status = "4XX", body = ErrorBody)))]
+pub async fn list_all(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiInput(q): ApiInput<ProjectQuery>,
+) -> ApiResult<Json<RotationList>> {
+    list(&state, &auth, &q.project_id, None).await
+}
+
+#[utoipa::path(get, path = "/api/v2/secret-rotations/salesforce-oauth-credentials", tag = "Secret Rotations",
+    security(("bearer" = [])), params(("projectId" = String, Query)), operation_id = "listSalesforceOAuthCredentialsRotations",
+    responses((status = 200, body = RotationList), (status = "4XX", body = ErrorBody)))]
+pub async fn list_salesforce(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiInput(q): ApiInput<ProjectQuery>,
+) -> ApiResult<Json<RotationList>> {
+    list(&state, &auth, &q.project_id, Some(TYPE)).await
+}
+
+#[utoipa::path(get, path = "/api/v2/secret-rotations/salesforce-oauth-credentials/{rotationId}", tag = "Secret Rotations",
+    params(("rotationId" = Uuid, Path)), security(("bearer" = [])), operation_id = "getSalesforceOAuthCredentialsRotation",
+    responses((status = 200, body = RotationEnvelope), (status = "4XX", body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<RotationEnvelope>> {
+    let (row, _) = rotation_for(&state, &auth, id, Action::Read, true).await?;
+    envelope(&state, row).await
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ByNameQuery {
+    #[serde(default)]
+    #[validate(length(min = 1, message = "Project ID required"))]
+    pub project_id: String,
+    #[serde(default)]
+    #[validate(length(min = 1, message = "Secret path required"))]
+    pub secret_path: String,
+    #[serde(default)]
+    #[validate(length(min = 1, message = "Environment required"))]
+    pub environment: String,
+}
+
+/// The folder a request names, or Infisical's "Could not find folder" 400.
+async fn folder_of(
+    state: &AppState,
+    project_id: Uuid,
+    environment: &str,
+    raw_path: &str,
+) -> ApiResult<(crate::store::projects::EnvironmentRow, String, Uuid)> {
+    let missing = || {
+        ApiError::bad_request(format!(
+            "Could not find folder with path \"{raw_path}\" in environment \"{environment}\" for project with ID \"{project_id}\""
+        ))
+    };
+    let path = normalize_path("secretPath", raw_path)?;
+    let env = projects::find_environment_by_slug(&state.pool, project_id, environment)
+        .await?
+        .ok_or_else(missing)?;
+    let folder_id = if path == "/" {
+        env.id
+    } else {
+        projects::find_folder_by_path(&state.pool, env.id, &path)
+            .await?
+            .ok_or_else(missing)?
+            .id
+    };
+    Ok((env, path, folder_id))
+}
+
+#[utoipa::path(get, path = "/api/v2/secret-rotations/salesforce-oauth-credentials/rotation-name/{rotationName}", tag = "Secret Rotations",
+    params(("rotationName" = String, Path), ("projectId" = String, Query), ("environment" = String, Query), ("secretPath" = String, Query)),
+    security(("bearer" = [])), operation_id = "getSalesforceOAuthCredentialsRotationByName",
+    responses((status = 200, body = RotationEnvelope), (status = "4XX", body = ErrorBody)))]
+pub async fn get_by_name(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(name): ApiPath<String>,
+    ApiInput(q): ApiInput<ByNameQuery>,
+) -> ApiResult<Json<RotationEnvelope>> {
+    let project_id = q.project_id.trim().parse::<Uuid>().map_err(|_| {
+        ApiError::not_found(format!("Project with ID '{}' not found", q.project_id))
+    })?;
+    let access = project_access(&state, &auth, project_id).await?;
+    access.require(Action::Read, Subject::SecretRotation)?;
+    let (env, path, _) = folder_of(
+        &state,
+        project_id,
+        q.environment.trim(),
+        q.secret_path.trim(),
+    )
+    .await?;
+    let row = store::find_by_name(&state.pool, env.id, &path, name.trim())
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "Could not find {DISPLAY} Rotation with name \"{}\"",
+                name.trim()
+            ))
+        })?;
+    if row.rotation_type != TYPE {
+        return Err(ApiError::bad_request(format!(
+            "Secret Rotation with ID \"{}\" is not configured for {DISPLAY}",
+            row.id
+        )));
+    }
+    envelope(&state, row).await
+}
+
+// ---- create --------------------------------------------------------------------------------
+
+/// A whole number, given as a JSON number (or a numeric string, as zod's coerce allows).
+fn whole_number<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let v = Value::deserialize(d)?;
+    let n = match &v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    }
+    .ok_or_else(|| serde::de::Error::custom("Expected number, received ".to_string() + kind(&v)))?;
+    if n.fract() != 0.0 || !n.is_finite() {
+        return Err(serde::de::Error::custom("Expected integer, received float"));
+    }
+    Ok(n as i64)
+}
+
+fn whole_number_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    whole_number(d).map(Some)
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+#[derive(Deserialize, Validate, ToSchema, Clone, Copy)]
+pub struct RotateAtInput {
+    #[serde(deserialize_with = "whole_number")]
+    #[validate(range(min = 0, max = 23, message = "hours must be between 0 and 23"))]
+    pub hours: i64,
+    #[serde(deserialize_with = "whole_number")]
+    #[validate(range(min = 0, max = 59, message = "minutes must be between 0 and 59"))]
+    pub minutes: i64,
+}
+
+#[derive(Deserialize, Validate, ToSchema, Serialize, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct Parameters {
+    /// The External Client App's identifier (from oauth-apps).
+    #[validate(length(min = 1, message = "App Identifier Required"))]
+    pub app_id: String,
+    /// The External Client App's developer name.
+    #[validate(length(min = 1, message = "App Name Required"))]
+    pub app_name: String,
+}
+
+fn secret_name(name: &str) -> Result<(), validator::ValidationError> {
+    if name.trim().is_empty() {
+        let mut e = validator::ValidationError::new("too_small");
+        e.message = Some("Secret name required".into());
+        return Err(e);
+    }
+    if name.contains(':') || name.contains('/') {
+        let mut e = validator::ValidationError::new("custom");
+        e.message = Some("Secret name cannot contain colon or forward slash.".into());
+        return Err(e);
+    }
+    Ok(())
+}
+
+#[derive(Deserialize, Validate, ToSchema, Serialize, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretsMapping {
+    #[validate(custom(function = "secret_name"))]
+    pub consumer_key: String,
+    #[validate(custom(function = "secret_name"))]
+    pub consumer_secret: String,
+}
+
+impl SecretsMapping {
+    fn trimmed(&self) -> SecretsMapping {
+        SecretsMapping {
+            consumer_key: self.consumer_key.trim().into(),
+            consumer_secret: self.consumer_secret.trim().into(),
+        }
+    }
+    fn keys(&self) -> Vec<String> {
+        vec![self.consumer_key.clone(), self.consumer_secret.clone()]
+    }
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateRotation {
+    #[schema(example = "my-salesforce-rotation")]
+    pub name: String,
+    #[validate(length(min = 1, message = "Project ID required"))]
+    pub project_id: String,
+    #[validate(length(max = 256, message = "description must be at most 256 characters"))]
+    pub description: Option<String>,
+    pub connection_id: Uuid,
+    #[schema(example = "dev")]
+    pub environment: String,
+    #[validate(length(min = 1, message = "Secret path required"))]
+    #[schema(example = "/")]
+    pub secret_path: String,
+    /// Default true.
+    pub is_auto_rotation_enabled: Option<bool>,
+    /// Whole days between rotations (minutes in development mode).
+    #[serde(deserialize_with = "whole_number")]
+    #[validate(range(min = 1, message = "rotationInterval must be at least 1"))]
+    #[schema(example = 30)]
+    pub rotation_interval: i64,
+    /// Time of day (UTC); default 00:00.
+    #[validate(nested)]
+    pub rotate_at_utc: Option<RotateAtInput>,
+    #[validate(nested)]
+    pub parameters: Parameters,
+    #[validate(nested)]
+    pub secrets_mapping: SecretsMapping,
+}
+
+/// Checks the connection can serve a rotation in this project.
+async fn usable_connection(
+    state: &AppState,
+    auth: &Auth,
+    id: Uuid,
+    project_id: Uuid,
+) -> ApiResult<app_connections::ConnectionRow> {
+    let connection = app_connections::find(&state.pool, auth.org_id, id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(format!("Could not find App Connection with ID {id}"))
+        })?;
+    if connection.app != SALESFORCE {
+        return Err(ApiError::bad_request(format!(
+            "{} Connection with ID {id} cannot be used to connect to Salesforce",
+            connection.app
+        )));
+    }
+    if let Some(owner) = connection.project_id {
+        if owner != project_id {
+            return Err(ApiError::bad_request(format!(
+                "You cannot connect project App Connection with ID \"{id}\" from project with ID \"{owner}\" to project with ID \"{project_id}\""
+            )));
+        }
+    }
+    Ok(connection)
+}
+
+fn duplicate_keys(keys: &[String]) -> ApiResult<()> {
+    let mut seen = std::collections::BTreeSet::new();
+    let dups: Vec<&str> = keys
+        .iter()
+        .filter(|k| !seen.insert(k.as_str()))
+        .map(String::as_str)
+        .collect();
+    if dups.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "Secrets mapping keys must be unique. \"{}\" contains duplicate keys.",
+            keys.join(", ")
+        )))
+    }
+}
+
+fn keys_exist(path: &str, used: &[String]) -> ApiResult<()> {
+    if used.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "The following secrets already exist at the path \"{path}\": {}",
+            used.join(", ")
+        )))
+    }
+}
+
+fn name_exists(name: &str, path: &str) -> ApiError {
+    ApiError::bad_request(format!(
+        "A Secret Rotation with the name \"{name}\" already exists at the secret path \"{path}\""
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v2/secret-rotations/salesforce-oauth-credentials", tag = "Secret Rotations",
+    request_body = CreateRotation, security(("bearer" = [])), operation_id = "createSalesforceOAuthCredentialsRotation",
+    description = "Creates the rotation and issues its first credential (stage + rotate at Salesforce) before it becomes visible. If Salesforce refuses, nothing is created and no staged credential is left behind.",
+    responses((status = 200, body = RotationEnvelope), (status = "4XX", body = ErrorBody), (status = 500, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(body): ApiJson<CreateRotation>,
+) -> ApiResult<Json<RotationEnvelope>> {
+    let name = body.name.trim().to_string();
+    check_slug("name", &name)?;
+    check_slug("environment", body.environment.trim())?;
+    let project_id = body.project_id.trim().parse::<Uuid>().map_err(|_| {
+        ApiError::not_found(format!(
+            "Project with ID '{}' not found",
+            body.project_id.trim()
+        ))
+    })?;
+    let access = project_access(&state, &auth, project_id).await?;
+    access.require(Action::Create, Subject::SecretRotation)?;
+    let secret_path = body.secret_path.trim().to_string();
+    let (env, path, folder_id) =
+        folder_of(&state, project_id, body.environment.trim(), &secret_path).await?;
+    usable_connection(&state, &auth, body.connection_id, project_id).await?;
+    let mapping = body.secrets_mapping.trimmed();
+    let rotate_at = body.rotate_at_utc.unwrap_or(RotateAtInput {
+        hours: 0,
+        minutes: 0,
+    });
+    let new = NewRotation {
+        id: Uuid::new_v4(),
+        org_id: auth.org_id,
+        project_id,
+        env_id: env.id,
+        folder_path: path.clone(),
+        folder_id,
+        rotation_type: TYPE.into(),
+        name: name.clone(),
+        description: body.description.map(|d| d.trim().to_string()),
+        connection_id: body.connection_id,
+        parameters: json!({"appId": body.parameters.app_id.trim(), "appName": body.parameters.app_name.trim()}),
+        secrets_mapping: serde_json::to_value(&mapping).unwrap_or_default(),
+        is_auto_rotation_enabled: body.is_auto_rotation_enabled.unwrap_or(true),
+        rotation_interval: body.rotation_interval.min(i32::MAX.into()) as i32,
+        rotate_at_hours: rotate_at.hours as i32,
+        rotate_at_minutes: rotate_at.minutes as i32,
+    };
+    let run = {
+        let mut tx = state.pool.begin().await?;
+        store::lock_folder(&mut tx, env.id, &path).await?;
+        if store::name_taken(&mut tx, env.id, &path, &name, None).await? {
+            return Err(name_exists(&name, &secret_path));
+        }
+        duplicate_keys(&mapping.keys())?;
+        keys_exist(
+            &secret_path,
+            &store::keys_in_use(&mut tx, env.id, &path, &mapping.keys(), None).await?,
+        )?;
+        let run = store::insert_creating(&mut tx, &new, engine::worker_id()).await?;
+        tx.commit().await?;
+        run
+    };
+    match engine::execute(&state, run).await {
+        Ok(()) => {
+            tracing::info!(rotation_id = %new.id, "rotation created");
+            let row = store::find(&state.pool, new.id).await?.ok_or_else(|| not_found(new.id, true))?;
+            envelope(&state, row).await
+        }
+        Err(RunError::Abandoned(message)) => {
+            engine::cleanup_failed_creation(&state, new.id).await;
+            Err(ApiError::bad_request(message))
+        }
+        Err(RunError::Interrupted(message)) => Err(ApiError::RotationFailed(format!(
+            "{message}. The new credential is active at Salesforce; Rotary will publish it when the run resumes."
+        ))),
+    }
+}
+
+// ---- update --------------------------------------------------------------------------------
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateRotation {
+    pub name: Option<String>,
+    #[validate(length(max = 256, message = "description must be at most 256 characters"))]
+    pub description: Option<String>,
+    pub is_auto_rotation_enabled: Option<bool>,
+    #[serde(default, deserialize_with = "whole_number_opt")]
+    #[validate(range(min = 1, message = "rotationInterval must be at least 1"))]
+    pub rotation_interval: Option<i64>,
+    #[validate(nested)]
+    pub rotate_at_utc: Option<RotateAtInput>,
+    #[validate(nested)]
+    pub parameters: Option<Parameters>,
+    #[validate(nested)]
+    pub secrets_mapping: Option<SecretsMapping>,
+}
+
+#[utoipa::path(patch, path = "/api/v2/secret-rotations/salesforce-oauth-credentials/{rotationId}", tag = "Secret Rotations",
+    params(("rotationId" = Uuid, Path)), request_body = UpdateRotation, security(("bearer" = [])),
+    operation_id = "updateSalesforceOAuthCredentialsRotation",
+    responses((status = 200, body = RotationEnvelope), (status = "4XX", body = ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<UpdateRotation>,
+) -> ApiResult<Json<RotationEnvelope>> {
+    if let Some(name) = &body.name {
+        check_slug("name", name.trim())?;
+    }
+    let (row, access) = rotation_for(&state, &auth, id, Action::Edit, false).await?;
+    let mut tx = state.pool.begin().await?;
+    store::lock_folder(&mut tx, row.env_id, &row.folder_path).await?;
+    if let Some(name) = body.name.as_deref().map(str::trim) {
+        if store::name_taken(&mut tx, row.env_id, &row.folder_path, name, Some(id)).await? {
+            return Err(name_exists(name, &row.folder_path));
+        }
+    }
+    let new_mapping = body.secrets_mapping.as_ref().map(SecretsMapping::trimmed);
+    if let Some(mapping) = &new_mapping {
+        duplicate_keys(&mapping.keys())?;
+        let old = row.mapped_keys();
+        let fresh: Vec<String> = mapping
+            .keys()
+            .into_iter()
+            .filter(|k| !old.contains(k))
+            .collect();
+        keys_exist(
+            &row.folder_path,
+            &store::keys_in_use(&mut tx, row.env_id, &row.folder_path, &fresh, Some(id)).await?,
+        )?;
+        // Rename the owned secrets: consumerKey's secret to the new consumerKey name, ...
+        for field in ["consumerKey", "consumerSecret"] {
+            let from = row.secrets_mapping[field].as_str().unwrap_or_default();
+            let to = if field == "consumerKey" {
+                &mapping.consumer_key
+            } else {
+                &mapping.consumer_secret
+            };
+            if from != to {
+                if let Some(secret) = secrets::find_owned(&mut tx, id, from).await? {
+                    secrets::write_owned(&mut tx, secret.id, Some(to), None).await?;
+                }
+            }
+        }
+    }
+    let mut merged = row.clone();
+    if let Some(v) = body.is_auto_rotation_enabled {
+        merged.is_auto_rotation_enabled = v;
+    }
+    if let Some(v) = body.rotation_interval {
+        merged.rotation_interval = v.min(i32::MAX.into()) as i32;
+    }
+    if let Some(at) = body.rotate_at_utc {
+        merged.rotate_at_hours = at.hours as i32;
+        merged.rotate_at_minutes = at.minutes as i32;
+    }
+    let now = Utc::now();
+    let next = engine::schedule_of(&state, &merged).next(
+        merged.last_rotated_at,
+        merged.rotation_status == "failed",
+        merged.is_last_rotation_manual,
+        now,
+    );
+    sqlx::query(
+        "UPDATE secret_rotations SET name = coalesce($2, name), description = CASE WHEN $3 THEN $4 ELSE description END, \
+         is_auto_rotation_enabled = $5, rotation_interval = $6, rotate_at_hours = $7, rotate_at_minutes = $8, \
+         parameters = coalesce($9, parameters), secrets_mapping = coalesce($10, secrets_mapping), next_rotation_at = $11, \
+         updated_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(body.name.as_deref().map(str::trim))
+    .bind(body.description.is_some())
+    .bind(body.description.as_deref().map(str::trim))
+    .bind(merged.is_auto_rotation_enabled)
+    .bind(merged.rotation_interval)
+    .bind(merged.rotate_at_hours)
+    .bind(merged.rotate_at_minutes)
+    .bind(body.parameters.as_ref().map(|p| json!({"appId": p.app_id.trim(), "appName": p.app_name.trim()})))
+    .bind(new_mapping.as_ref().map(|m| serde_json::to_value(m).unwrap_or_default()))
+    .bind(next)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    drop(access);
+    let row = store::find(&state.pool, id)
+        .await?
+        .ok_or_else(|| not_found(id, false))?;
+    envelope(&state, row).await
+}
+
+// ---- delete --------------------------------------------------------------------------------
+
+fn strict_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    match Option::<String>::deserialize(d)?.as_deref() {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(serde::de::Error::custom(format!(
+            "Invalid enum value. Expected 'true' | 'false', received '{other}'"
+        ))),
+    }
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteQuery {
+    /// Also delete the mapped secrets (default false: they stay and become editable).
+    #[serde(default, deserialize_with = "strict_bool")]
+    pub delete_secrets: bool,
+    /// Revoke at Salesforce: delete the previous credential Rotary created, then disable OAuth
+    /// on the External Client App. This stops EVERY consumer of that app, not only Rotary's.
+    #[serde(default, deserialize_with = "strict_bool")]
+    pub revoke_generated_credentials: bool,
+}
+
+#[utoipa::path(delete, path = "/api/v2/secret-rotations/salesforce-oauth-credentials/{rotationId}", tag = "Secret Rotations",
+    params(("rotationId" = Uuid, Path), ("deleteSecrets" = Option<bool>, Query), ("revokeGeneratedCredentials" = Option<bool>, Query)),
+    security(("bearer" = [])), operation_id = "deleteSalesforceOAuthCredentialsRotation",
+    description = "revokeGeneratedCredentials=true disables OAuth on the whole External Client App through the Metadata API: every consumer of that app stops getting tokens.",
+    responses((status = 200, body = RotationEnvelope), (status = "4XX", body = ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiInput(q): ApiInput<DeleteQuery>,
+) -> ApiResult<Json<RotationEnvelope>> {
+    let (row, _) = rotation_for(&state, &auth, id, Action::Delete, true).await?;
+    if run_in_flight(&state, id).await?.is_some() {
+        return Err(ApiError::bad_request(IN_PROGRESS));
+    }
+    if q.revoke_generated_credentials {
+        revoke(&state, &row).await?;
+    }
+    let deleted = view(&state, row.clone()).await?;
+    let mut tx = state.pool.begin().await?;
+    secrets::release_owned(&mut tx, id, q.delete_secrets).await?;
+    store::delete(&mut tx, id).await?;
+    tx.commit().await?;
+    tracing::info!(rotation_id = %id, delete_secrets = q.delete_secrets, revoked = q.revoke_generated_credentials, "rotation deleted");
+    Ok(Json(RotationEnvelope {
+        secret_rotation: deleted,
+    }))
+}
+
+/// Deletes the previous credential Rotary left in the staged slot, then disables OAuth on the
+/// app (the only way the API offers to stop the primary credential).
+async fn revoke(state: &AppState, row: &RotationRow) -> ApiResult<()> {
+    let app_name = row.parameters["appName"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let app_id = row.parameters["appId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let failed = |reason: String| {
+        ApiError::bad_request(format!(
+            "Failed to disable OAuth on Salesforce External Client App \"{app_name}\": {reason}"
+        ))
+    };
+    let connection = app_connections::find(&state.pool, row.org_id, row.connection_id)
+        .await?
+        .ok_or_else(|| failed("the app connection no longer exists".into()))?;
+    let client = connections::salesforce_client(state, &connection).await?;
+    let project = projects::find_project(&state.pool, row.project_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Project not found"))?;
+    let slots = engine::open_slots(&project_key(state, &project)?, row)?;
+    let ours: Vec<&str> = slots.iter().map(|s| s.consumer_key.as_str()).collect();
+    if let Ok(consumers) = client.consumers(&app_id).await {
+        for consumer in consumers.iter().take(1) {
+            for record in client
+                .staged(&app_id, &consumer.id)
+                .await
+                .map_err(|e| failed(e.message))?
+            {
+                if ours.contains(&record.key.as_str()) {
+                    client
+                        .delete_staged(&app_id, &consumer.id, &record.id)
+                        .await
+                        .map_err(|e| failed(e.message))?;
+                }
+            }
+        }
+    }
+    let policy = client
+        .find_policy(&app_name)
+        .await
+        .map_err(|e| failed(e.message))?
+        .ok_or_else(|| {
+            failed(format!(
+                "no ExtlClntAppConfigurablePolicies belongs to \"{app_name}\""
+            ))
+        })?;
+    client
+        .disable_oauth(&policy, &app_name)
+        .await
+        .map_err(|e| failed(e.message))
+}
+
+// ---- credentials, rotate, check, runs ------------------------------------------------------
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GeneratedCredential {
+    pub consumer_key: String,
+    pub consumer_secret: String,
+    pub staged_credential_url: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GeneratedCredentials {
+    pub generated_credentials: Vec<GeneratedCredential>,
+    pub active_index: i32,
+    pub rotation_id: Uuid,
+    #[serde(rename = "type")]
+    pub rotation_type: String,
+}
+
+#[utoipa::path(get, path = "/api/v2/secret-rotations/salesforce-oauth-credentials/{rotationId}/generated-credentials", tag = "Secret Rotations",
+    params(("rotationId" = Uuid, Path)), security(("bearer" = [])), operation_id = "getSalesforceOAuthCredentialsRotationGeneratedCredentials",
+    responses((status = 200, body = GeneratedCredentials), (status = "4XX", body = ErrorBody)))]
+pub async fn generated_credentials(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<GeneratedCredentials>> {
+    let (row, access) =
+        rotation_for(&state, &auth, id, Action::ReadGeneratedCredentials, true).await?;
+    let slots = engine::open_slots(&project_key(&state, &access.project)?, &row)?;
+    Ok(Json(GeneratedCredentials {
+        generated_credentials: slots
+            .into_iter()
+            .map(|s| GeneratedCredential {
+                consumer_key: s.consumer_key,
+                consumer_secret: s.consumer_secret.expose_secret().to_string(),
+                staged_credential_url: s.staged_credential_url,
+            })
+            .collect(),
+        active_index: row.active_index,
+        rotation_id: row.id,
+        rotation_type: TYPE.into(),
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v2/secret-rotations/salesforce-oauth-credentials/{rotationId}/rotate-secrets", tag = "Secret Rotations",
+    params(("rotationId" = Uuid, Path)), security(("bearer" = [])), operation_id = "rotateSalesforceOAuthCredentialsRotation",
+    description = "Rotates now, synchronously. 400 while another run of the rotation is in flight; 500 with the reason when Salesforce fails.",
+    responses((status = 200, body = RotationEnvelope), (status = "4XX", body = ErrorBody), (status = 500, body = ErrorBody)))]
+pub async fn rotate_secrets(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<RotationEnvelope>> {
+    rotation_for(&state, &auth, id, Action::RotateSecrets, true).await?;
+    let run = {
+        let mut conn = state.pool.acquire().await?;
+        store::insert_run(&mut conn, id, "manual", engine::worker_id()).await?
+    };
+    let run = match run {
+        Some(run) => run,
+        // A run is open: if its worker died, take it over and finish it; else it is busy.
+        None => store::take_over_expired(&state.pool, id, engine::worker_id())
+            .await?
+            .ok_or_else(|| ApiError::bad_request(IN_PROGRESS))?,
+    };
+    match engine::execute(&state, run).await {
+        Ok(()) => {
+            let row = store::find(&state.pool, id)
+                .await?
+                .ok_or_else(|| not_found(id, true))?;
+            envelope(&state, row).await
+        }
+        Err(e) => Err(ApiError::RotationFailed(e.message().to_string())),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v2/secret-rotations/salesforce-oauth-credentials/{rotationId}/check-credentials", tag = "Secret Rotations",
+    params(("rotationId" = Uuid, Path)), security(("bearer" = [])),
+    description = "204 when the active consumer key and secret get a token from Salesforce; 400 with the reason when not. Reports only; never repairs.",
+    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+pub async fn check_credentials(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Response> {
+    let (row, access) =
+        rotation_for(&state, &auth, id, Action::ReadGeneratedCredentials, true).await?;
+    if run_in_flight(&state, id).await?.is_some() {
+        return Err(ApiError::bad_request(
+            "A rotation is in progress. Please try again shortly.",
+        ));
+    }
+    let slots = engine::open_slots(&project_key(&state, &access.project)?, &row)?;
+    let Some(active) = slots.get(row.active_index as usize) else {
+        return Err(ApiError::bad_request(
+            "No active credentials are available to check for this rotation.",
+        ));
+    };
+    let connection = app_connections::find(&state.pool, row.org_id, row.connection_id)
+        .await?
+        .ok_or_else(|| ApiError::bad_request("The rotation's app connection no longer exists"))?;
+    let instance_url = connections::open(&state, &connection).await?.instance_url;
+    let client = SalesforceClient::new(
+        state.provider_http.clone(),
+        &instance_url,
+        &active.consumer_key,
+        SecretString::from(active.consumer_secret.expose_secret().to_string()),
+    );
+    client
+        .fetch_token()
+        .await
+        .map_err(|e| provider_error("Salesforce refused the active credential", e))?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RunView {
+    pub id: Uuid,
+    /// create, manual or scheduled.
+    pub trigger: String,
+    /// The last durable step: started, retired, staged, activated, published.
+    pub step: String,
+    /// running, succeeded or failed.
+    pub outcome: String,
+    pub error: Option<String>,
+    pub note: Option<String>,
+    pub attempts: i32,
+    pub started_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RunList {
+    pub runs: Vec<RunView>,
+}
+
+#[utoipa::path(get, path = "/api/v2/secret-rotations/salesforce-oauth-credentials/{rotationId}/runs", tag = "Secret Rotations",
+    params(("rotationId" = Uuid, Path)), security(("bearer" = [])),
+    description = "The rotation's run history, newest first (Rotary only).",
+    responses((status = 200, body = RunList), (status = "4XX", body = ErrorBody)))]
+pub async fn runs(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<RunList>> {
+    rotation_for(&state, &auth, id, Action::Read, true).await?;
+    let runs = store::list_runs(&state.pool, id).await?;
+    Ok(Json(RunList {
+        runs: runs
+            .into_iter()
+            .map(|r| RunView {
+                id: r.id,
+                trigger: r.trigger,
+                step: r.step,
+                outcome: r.outcome,
+                error: r.error,
+                note: r.note,
+                attempts: r.attempts,
+                started_at: r.created_at,
+                updated_at: r.updated_at,
+                finished_at: r.finished_at,
+            })
+            .collect(),
+    }))
+}

@@ -1,0 +1,4 @@
+//! Secret rotations: the schedule formula, the journaled engine, and the Salesforce steps.
+
+pub mod engine;
+pub mod schedule;

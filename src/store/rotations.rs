@@ -1,0 +1,441 @@
+//! Secret rotation rows and the runs that journal each attempt. Journal writes are fenced:
+//! they only land while the writer still holds the run's lease generation.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::{FromRow, PgConnection, PgPool};
+use uuid::Uuid;
+
+/// How long a worker owns a run without renewing its lease.
+pub const LEASE_SECONDS: i64 = 60;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct RotationRow {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub project_id: Uuid,
+    pub env_id: Uuid,
+    pub folder_path: String,
+    pub folder_id: Uuid,
+    #[sqlx(rename = "type")]
+    pub rotation_type: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub connection_id: Uuid,
+    pub parameters: Value,
+    pub secrets_mapping: Value,
+    pub is_auto_rotation_enabled: bool,
+    pub rotation_interval: i32,
+    pub rotate_at_hours: i32,
+    pub rotate_at_minutes: i32,
+    pub active_index: i32,
+    pub generated_credentials_ct: Option<Vec<u8>>,
+    pub lifecycle: String,
+    pub rotation_status: String,
+    pub last_rotation_attempted_at: DateTime<Utc>,
+    pub last_rotated_at: DateTime<Utc>,
+    pub last_rotation_job_id: Option<String>,
+    pub next_rotation_at: Option<DateTime<Utc>>,
+    pub is_last_rotation_manual: bool,
+    pub last_rotation_message: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl RotationRow {
+    /// The mapped secret names (`consumerKey` → `SALESFORCE_CONSUMER_KEY`, ...), in a stable order.
+    pub fn mapped_keys(&self) -> Vec<String> {
+        mapping_values(&self.secrets_mapping)
+    }
+}
+
+pub fn mapping_values(mapping: &Value) -> Vec<String> {
+    let mut keys: Vec<(String, String)> = mapping
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
+    keys.sort();
+    keys.into_iter().map(|(_, v)| v).collect()
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct RunRow {
+    pub id: Uuid,
+    pub rotation_id: Uuid,
+    pub trigger: String,
+    pub step: String,
+    pub outcome: String,
+    pub error: Option<String>,
+    pub note: Option<String>,
+    pub lease_owner: Option<String>,
+    pub lease_expires_at: Option<DateTime<Utc>>,
+    pub fence: i64,
+    pub attempts: i32,
+    pub consumer_id: Option<String>,
+    pub staged_id: Option<String>,
+    pub staged_key: Option<String>,
+    pub staged_secret_ct: Option<Vec<u8>>,
+    pub staged_url: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+pub struct NewRotation {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub project_id: Uuid,
+    pub env_id: Uuid,
+    pub folder_path: String,
+    pub folder_id: Uuid,
+    pub rotation_type: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub connection_id: Uuid,
+    pub parameters: Value,
+    pub secrets_mapping: Value,
+    pub is_auto_rotation_enabled: bool,
+    pub rotation_interval: i32,
+    pub rotate_at_hours: i32,
+    pub rotate_at_minutes: i32,
+}
+
+/// Inserts a rotation in the `creating` state (invisible to the API) with its first run,
+/// leased by `owner`.
+pub async fn insert_creating(
+    db: &mut PgConnection,
+    new: &NewRotation,
+    owner: &str,
+) -> sqlx::Result<RunRow> {
+    sqlx::query(
+        "INSERT INTO secret_rotations (id, org_id, project_id, env_id, folder_path, folder_id, type, name, description, \
+         connection_id, parameters, secrets_mapping, is_auto_rotation_enabled, rotation_interval, rotate_at_hours, rotate_at_minutes) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+    )
+    .bind(new.id)
+    .bind(new.org_id)
+    .bind(new.project_id)
+    .bind(new.env_id)
+    .bind(&new.folder_path)
+    .bind(new.folder_id)
+    .bind(&new.rotation_type)
+    .bind(&new.name)
+    .bind(&new.description)
+    .bind(new.connection_id)
+    .bind(&new.parameters)
+    .bind(&new.secrets_mapping)
+    .bind(new.is_auto_rotation_enabled)
+    .bind(new.rotation_interval)
+    .bind(new.rotate_at_hours)
+    .bind(new.rotate_at_minutes)
+    .execute(&mut *db)
+    .await?;
+    insert_run(db, new.id, "create", owner)
+        .await
+        .map(|r| r.expect("a new rotation has no open run"))
+}
+
+/// Opens a run leased by `owner`; `None` when the rotation already has an unfinished run.
+pub async fn insert_run(
+    db: &mut PgConnection,
+    rotation_id: Uuid,
+    trigger: &str,
+    owner: &str,
+) -> sqlx::Result<Option<RunRow>> {
+    sqlx::query_as(
+        "INSERT INTO rotation_runs (id, rotation_id, trigger, lease_owner, lease_expires_at) \
+         VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5)) \
+         ON CONFLICT (rotation_id) WHERE outcome = 'running' DO NOTHING RETURNING *",
+    )
+    .bind(Uuid::new_v4())
+    .bind(rotation_id)
+    .bind(trigger)
+    .bind(owner)
+    .bind(LEASE_SECONDS as f64)
+    .fetch_optional(db)
+    .await
+}
+
+/// Takes over an unfinished run whose lease has expired (its worker died): a new fence, so the
+/// old worker's late writes are refused.
+pub async fn take_over_expired(
+    db: &PgPool,
+    rotation_id: Uuid,
+    owner: &str,
+) -> sqlx::Result<Option<RunRow>> {
+    sqlx::query_as(
+        "UPDATE rotation_runs SET lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3), \
+         fence = fence + 1, attempts = attempts + 1, updated_at = now() \
+         WHERE rotation_id = $1 AND outcome = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < now()) \
+         RETURNING *",
+    )
+    .bind(rotation_id)
+    .bind(owner)
+    .bind(LEASE_SECONDS as f64)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn open_run(db: &PgPool, rotation_id: Uuid) -> sqlx::Result<Option<RunRow>> {
+    sqlx::query_as("SELECT * FROM rotation_runs WHERE rotation_id = $1 AND outcome = 'running'")
+        .bind(rotation_id)
+        .fetch_optional(db)
+        .await
+}
+
+/// Rotations with an unfinished run whose lease expired: work a crashed worker left behind.
+pub async fn orphaned_rotations(db: &PgPool) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "SELECT rotation_id FROM rotation_runs WHERE outcome = 'running' \
+         AND (lease_expires_at IS NULL OR lease_expires_at < now()) ORDER BY created_at",
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// A fenced journal write. `false` when the lease was lost (another worker took over).
+pub struct Journal<'a> {
+    pub step: &'a str,
+    pub consumer_id: Option<&'a str>,
+    pub note: Option<&'a str>,
+    pub staged: Option<(&'a str, &'a str, Vec<u8>, &'a str)>,
+}
+
+pub async fn journal(db: &PgPool, run: &RunRow, entry: Journal<'_>) -> sqlx::Result<bool> {
+    let (staged_id, staged_key, staged_secret_ct, staged_url) = match entry.staged {
+        Some((id, key, ct, url)) => (Some(id), Some(key), Some(ct), Some(url)),
+        None => (None, None, None, None),
+    };
+    let done = sqlx::query(
+        "UPDATE rotation_runs SET step = $3, consumer_id = coalesce($4, consumer_id), note = coalesce($5, note), \
+         staged_id = coalesce($6, staged_id), staged_key = coalesce($7, staged_key), \
+         staged_secret_ct = coalesce($8, staged_secret_ct), staged_url = coalesce($9, staged_url), \
+         lease_expires_at = now() + make_interval(secs => $10), updated_at = now() \
+         WHERE id = $1 AND fence = $2 AND outcome = 'running'",
+    )
+    .bind(run.id)
+    .bind(run.fence)
+    .bind(entry.step)
+    .bind(entry.consumer_id)
+    .bind(entry.note)
+    .bind(staged_id)
+    .bind(staged_key)
+    .bind(staged_secret_ct)
+    .bind(staged_url)
+    .bind(LEASE_SECONDS as f64)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn renew_lease(db: &PgPool, run: &RunRow) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE rotation_runs SET lease_expires_at = now() + make_interval(secs => $3) \
+         WHERE id = $1 AND fence = $2 AND outcome = 'running'",
+    )
+    .bind(run.id)
+    .bind(run.fence)
+    .bind(LEASE_SECONDS as f64)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Gives a run back (lease ends now) so that the next attempt can resume it at once.
+pub async fn release(db: &PgPool, run: &RunRow, error: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE rotation_runs SET lease_expires_at = now(), error = $3, updated_at = now() \
+         WHERE id = $1 AND fence = $2 AND outcome = 'running'",
+    )
+    .bind(run.id)
+    .bind(run.fence)
+    .bind(error)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn finish_run(
+    db: &mut PgConnection,
+    run: &RunRow,
+    step: &str,
+    outcome: &str,
+    error: Option<&str>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE rotation_runs SET step = $3, outcome = $4, error = $5, finished_at = now(), updated_at = now(), \
+         lease_expires_at = NULL WHERE id = $1 AND fence = $2 AND outcome = 'running'",
+    )
+    .bind(run.id)
+    .bind(run.fence)
+    .bind(step)
+    .bind(outcome)
+    .bind(error)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn get_run(db: &PgPool, id: Uuid) -> sqlx::Result<RunRow> {
+    sqlx::query_as("SELECT * FROM rotation_runs WHERE id = $1")
+        .bind(id)
+        .fetch_one(db)
+        .await
+}
+
+pub async fn list_runs(db: &PgPool, rotation_id: Uuid) -> sqlx::Result<Vec<RunRow>> {
+    sqlx::query_as(
+        "SELECT * FROM rotation_runs WHERE rotation_id = $1 ORDER BY created_at DESC, id",
+    )
+    .bind(rotation_id)
+    .fetch_all(db)
+    .await
+}
+
+/// Keys Rotary staged in earlier runs of a rotation that never became active: if Salesforce
+/// still holds one, it is Rotary's own leftover and may be deleted.
+pub async fn abandoned_staged_keys(db: &PgPool, rotation_id: Uuid) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT staged_key FROM rotation_runs WHERE rotation_id = $1 AND outcome = 'failed' AND staged_key IS NOT NULL",
+    )
+    .bind(rotation_id)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn find(db: &PgPool, id: Uuid) -> sqlx::Result<Option<RotationRow>> {
+    sqlx::query_as("SELECT * FROM secret_rotations WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+/// Published rotations of a project (optionally one type), by name.
+pub async fn list_visible(
+    db: &PgPool,
+    project_id: Uuid,
+    rotation_type: Option<&str>,
+) -> sqlx::Result<Vec<RotationRow>> {
+    sqlx::query_as(
+        "SELECT * FROM secret_rotations WHERE project_id = $1 AND lifecycle = 'active' \
+         AND ($2::text IS NULL OR type = $2) ORDER BY name, id",
+    )
+    .bind(project_id)
+    .bind(rotation_type)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn find_by_name(
+    db: &PgPool,
+    env_id: Uuid,
+    folder_path: &str,
+    name: &str,
+) -> sqlx::Result<Option<RotationRow>> {
+    sqlx::query_as(
+        "SELECT * FROM secret_rotations WHERE env_id = $1 AND folder_path = $2 AND name = $3 AND lifecycle = 'active'",
+    )
+    .bind(env_id)
+    .bind(folder_path)
+    .bind(name)
+    .fetch_optional(db)
+    .await
+}
+
+/// Whether another rotation (published or being created) in the folder has this name.
+pub async fn name_taken(
+    db: &mut PgConnection,
+    env_id: Uuid,
+    folder_path: &str,
+    name: &str,
+    except: Option<Uuid>,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM secret_rotations WHERE env_id = $1 AND folder_path = $2 AND name = $3 \
+         AND id IS DISTINCT FROM $4)",
+    )
+    .bind(env_id)
+    .bind(folder_path)
+    .bind(name)
+    .bind(except)
+    .fetch_one(db)
+    .await
+}
+
+/// Of `keys`, those already used in the folder: by a shared secret, or reserved by another
+/// rotation's mapping (one that is still being created has no secrets yet).
+pub async fn keys_in_use(
+    db: &mut PgConnection,
+    env_id: Uuid,
+    folder_path: &str,
+    keys: &[String],
+    except: Option<Uuid>,
+) -> sqlx::Result<Vec<String>> {
+    let mut used: Vec<String> = sqlx::query_scalar(
+        "SELECT key FROM secrets WHERE env_id = $1 AND path = $2 AND type = 'shared' AND key = ANY($3) \
+         AND ($4::uuid IS NULL OR rotation_id IS DISTINCT FROM $4) \
+         UNION SELECT m.value FROM secret_rotations r, jsonb_each_text(r.secrets_mapping) m \
+         WHERE r.env_id = $1 AND r.folder_path = $2 AND m.value = ANY($3) AND ($4::uuid IS NULL OR r.id <> $4)",
+    )
+    .bind(env_id)
+    .bind(folder_path)
+    .bind(keys)
+    .bind(except)
+    .fetch_all(db)
+    .await?;
+    used.sort_by_key(|k| keys.iter().position(|x| x == k));
+    used.dedup();
+    Ok(used)
+}
+
+/// The rotation (published or being created) whose mapping reserves `key` in the folder.
+pub async fn reserved_by(
+    db: &PgPool,
+    env_id: Uuid,
+    folder_path: &str,
+    key: &str,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "SELECT r.name FROM secret_rotations r, jsonb_each_text(r.secrets_mapping) m \
+         WHERE r.env_id = $1 AND r.folder_path = $2 AND m.value = $3 LIMIT 1",
+    )
+    .bind(env_id)
+    .bind(folder_path)
+    .bind(key)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn lock_folder(
+    db: &mut PgConnection,
+    env_id: Uuid,
+    folder_path: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock(hashtext('rotation-folder:' || $1::text || ':' || $2))",
+    )
+    .bind(env_id)
+    .bind(folder_path)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete(db: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM secret_rotations WHERE id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn count_for_connection(db: &PgPool, connection_id: Uuid) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT count(*) FROM secret_rotations WHERE connection_id = $1")
+        .bind(connection_id)
+        .fetch_one(db)
+        .await
+}
