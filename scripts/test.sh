@@ -3,4 +3,5 @@
 # Extra arguments go to `cargo test` (e.g. scripts/test.sh secrets).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec scripts/with-postgres.sh cargo test --locked "$@"
+# crash-points lets the tests kill the server right after a chosen rotation step.
+exec scripts/with-postgres.sh cargo test --locked --features crash-points "$@"

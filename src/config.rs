@@ -61,13 +61,45 @@ pub struct ServeConfig {
 }
 
 /// Behaviour switches of a running server.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Options {
     pub limits: Limits,
     /// Let connections point at loopback/private addresses (the mock org, tests, demos).
     pub allow_internal_urls: bool,
     /// ROTARY_ROTATION_DEV_MODE: rotation intervals in minutes instead of days.
     pub rotation_dev_mode: bool,
+    /// ROTARY_RUN_LEASE_SECONDS: how long a worker owns a rotation run between renewals;
+    /// a crashed worker's run is taken over after this long.
+    pub lease_seconds: i64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            limits: Limits::default(),
+            allow_internal_urls: false,
+            rotation_dev_mode: false,
+            lease_seconds: crate::store::rotations::DEFAULT_LEASE_SECONDS,
+        }
+    }
+}
+
+/// Parses a positive whole number of seconds.
+pub fn seconds(
+    name: &'static str,
+    value: Option<String>,
+    default: i64,
+) -> Result<i64, SettingError> {
+    match value {
+        None => Ok(default),
+        Some(v) => match v.trim().parse::<i64>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(SettingError {
+                name,
+                problem: format!("is invalid: '{v}' is not a positive number of seconds"),
+            }),
+        },
+    }
 }
 
 /// Parses a boolean setting (`true`/`false`, `1`/`0`, any case).

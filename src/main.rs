@@ -148,6 +148,11 @@ async fn main() -> ExitCode {
                             "ROTARY_ROTATION_DEV_MODE",
                             env("ROTARY_ROTATION_DEV_MODE"),
                         )?,
+                        lease_seconds: config::seconds(
+                            "ROTARY_RUN_LEASE_SECONDS",
+                            env("ROTARY_RUN_LEASE_SECONDS"),
+                            rotary::store::rotations::DEFAULT_LEASE_SECONDS,
+                        )?,
                         ..Options::default()
                     },
                 })

@@ -23,6 +23,8 @@ pub struct Inner {
     pub allow_internal_urls: bool,
     /// Rotation intervals count minutes instead of days (demos and tests).
     pub rotation_dev_mode: bool,
+    /// Seconds a worker owns a rotation run between lease renewals.
+    pub lease_seconds: i64,
     /// Shared by every provider call: connection pooling and bounded timeouts.
     pub provider_http: reqwest::Client,
 }
@@ -43,6 +45,7 @@ impl AppState {
             login_limiter: FailureLimiter::new(options.limits.failed_logins_per_minute, 60),
             allow_internal_urls: options.allow_internal_urls,
             rotation_dev_mode: options.rotation_dev_mode,
+            lease_seconds: options.lease_seconds,
             provider_http: crate::providers::salesforce::client::http_client(
                 std::time::Duration::from_secs(30),
             ),

@@ -617,7 +617,8 @@ pub async fn create(
             &secret_path,
             &store::keys_in_use(&mut tx, env.id, &path, &mapping.keys(), None).await?,
         )?;
-        let run = store::insert_creating(&mut tx, &new, engine::worker_id()).await?;
+        let run =
+            store::insert_creating(&mut tx, &new, engine::worker_id(), state.lease_seconds).await?;
         tx.commit().await?;
         run
     };
@@ -918,12 +919,19 @@ pub async fn rotate_secrets(
     rotation_for(&state, &auth, id, Action::RotateSecrets, true).await?;
     let run = {
         let mut conn = state.pool.acquire().await?;
-        store::insert_run(&mut conn, id, "manual", engine::worker_id()).await?
+        store::insert_run(
+            &mut conn,
+            id,
+            "manual",
+            engine::worker_id(),
+            state.lease_seconds,
+        )
+        .await?
     };
     let run = match run {
         Some(run) => run,
         // A run is open: if its worker died, take it over and finish it; else it is busy.
-        None => store::take_over_expired(&state.pool, id, engine::worker_id())
+        None => store::take_over_expired(&state.pool, id, engine::worker_id(), state.lease_seconds)
             .await?
             .ok_or_else(|| ApiError::bad_request(IN_PROGRESS))?,
     };

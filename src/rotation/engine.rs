@@ -197,11 +197,11 @@ pub async fn execute(state: &AppState, run: RunRow) -> Result<(), RunError> {
     let renewer = {
         let pool = state.pool.clone();
         let run = ctx.run.clone();
+        let lease = state.lease_seconds;
         tokio::spawn(async move {
             loop {
-                tokio::time::sleep(Duration::from_secs((rotations::LEASE_SECONDS / 4) as u64))
-                    .await;
-                if !matches!(rotations::renew_lease(&pool, &run).await, Ok(true)) {
+                tokio::time::sleep(Duration::from_millis((lease * 250).max(100) as u64)).await;
+                if !matches!(rotations::renew_lease(&pool, &run, lease).await, Ok(true)) {
                     break;
                 }
             }
@@ -292,7 +292,8 @@ impl Ctx<'_> {
     }
 
     async fn journal(&mut self, entry: Journal<'_>) -> Result<(), StepError> {
-        if !rotations::journal(&self.state.pool, &self.run, entry).await? {
+        if !rotations::journal(&self.state.pool, &self.run, entry, self.state.lease_seconds).await?
+        {
             return Err(StepError::LostLease);
         }
         self.run = rotations::get_run(&self.state.pool, self.run.id).await?;
@@ -663,7 +664,8 @@ pub async fn resume_orphans(state: &AppState) -> usize {
     let mut resumed = 0;
     for rotation_id in ids {
         if let Ok(Some(run)) =
-            rotations::take_over_expired(&state.pool, rotation_id, worker_id()).await
+            rotations::take_over_expired(&state.pool, rotation_id, worker_id(), state.lease_seconds)
+                .await
         {
             resumed += 1;
             match execute(state, run).await {

@@ -6,8 +6,8 @@ use serde_json::Value;
 use sqlx::{FromRow, PgConnection, PgPool};
 use uuid::Uuid;
 
-/// How long a worker owns a run without renewing its lease.
-pub const LEASE_SECONDS: i64 = 60;
+/// How long a worker owns a run without renewing its lease, by default.
+pub const DEFAULT_LEASE_SECONDS: i64 = 60;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct RotationRow {
@@ -110,6 +110,7 @@ pub async fn insert_creating(
     db: &mut PgConnection,
     new: &NewRotation,
     owner: &str,
+    lease: i64,
 ) -> sqlx::Result<RunRow> {
     sqlx::query(
         "INSERT INTO secret_rotations (id, org_id, project_id, env_id, folder_path, folder_id, type, name, description, \
@@ -134,7 +135,7 @@ pub async fn insert_creating(
     .bind(new.rotate_at_minutes)
     .execute(&mut *db)
     .await?;
-    insert_run(db, new.id, "create", owner)
+    insert_run(db, new.id, "create", owner, lease)
         .await
         .map(|r| r.expect("a new rotation has no open run"))
 }
@@ -145,6 +146,7 @@ pub async fn insert_run(
     rotation_id: Uuid,
     trigger: &str,
     owner: &str,
+    lease: i64,
 ) -> sqlx::Result<Option<RunRow>> {
     sqlx::query_as(
         "INSERT INTO rotation_runs (id, rotation_id, trigger, lease_owner, lease_expires_at) \
@@ -155,7 +157,7 @@ pub async fn insert_run(
     .bind(rotation_id)
     .bind(trigger)
     .bind(owner)
-    .bind(LEASE_SECONDS as f64)
+    .bind(lease as f64)
     .fetch_optional(db)
     .await
 }
@@ -166,6 +168,7 @@ pub async fn take_over_expired(
     db: &PgPool,
     rotation_id: Uuid,
     owner: &str,
+    lease: i64,
 ) -> sqlx::Result<Option<RunRow>> {
     sqlx::query_as(
         "UPDATE rotation_runs SET lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3), \
@@ -175,7 +178,7 @@ pub async fn take_over_expired(
     )
     .bind(rotation_id)
     .bind(owner)
-    .bind(LEASE_SECONDS as f64)
+    .bind(lease as f64)
     .fetch_optional(db)
     .await
 }
@@ -205,7 +208,12 @@ pub struct Journal<'a> {
     pub staged: Option<(&'a str, &'a str, Vec<u8>, &'a str)>,
 }
 
-pub async fn journal(db: &PgPool, run: &RunRow, entry: Journal<'_>) -> sqlx::Result<bool> {
+pub async fn journal(
+    db: &PgPool,
+    run: &RunRow,
+    entry: Journal<'_>,
+    lease: i64,
+) -> sqlx::Result<bool> {
     let (staged_id, staged_key, staged_secret_ct, staged_url) = match entry.staged {
         Some((id, key, ct, url)) => (Some(id), Some(key), Some(ct), Some(url)),
         None => (None, None, None, None),
@@ -226,20 +234,20 @@ pub async fn journal(db: &PgPool, run: &RunRow, entry: Journal<'_>) -> sqlx::Res
     .bind(staged_key)
     .bind(staged_secret_ct)
     .bind(staged_url)
-    .bind(LEASE_SECONDS as f64)
+    .bind(lease as f64)
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn renew_lease(db: &PgPool, run: &RunRow) -> sqlx::Result<bool> {
+pub async fn renew_lease(db: &PgPool, run: &RunRow, lease: i64) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "UPDATE rotation_runs SET lease_expires_at = now() + make_interval(secs => $3) \
          WHERE id = $1 AND fence = $2 AND outcome = 'running'",
     )
     .bind(run.id)
     .bind(run.fence)
-    .bind(LEASE_SECONDS as f64)
+    .bind(lease as f64)
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)

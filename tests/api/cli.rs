@@ -1,10 +1,8 @@
 //! The `rotary` binary: settings errors, bootstrap from the shell, graceful shutdown.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
-use crate::helpers::fresh_database;
+use crate::helpers::{fresh_database, ServerProcess};
 
 const BIN: &str = env!("CARGO_BIN_EXE_rotary");
 const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
@@ -107,43 +105,11 @@ async fn bootstrap_from_the_shell_prints_credentials_once() {
 #[tokio::test]
 async fn serve_migrates_answers_and_stops_cleanly_on_sigterm() {
     let url = fresh_database().await;
-    let mut child = Command::new(BIN)
-        .args(["serve", "--log-format", "json"])
-        .env("DATABASE_URL", &url)
-        .env("ROTARY_ROOT_KEY", KEY)
-        .env("ROTARY_LISTEN", "127.0.0.1:0")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let address = loop {
-        let line = lines.next().expect("server logs its address").unwrap();
-        let entry: serde_json::Value = serde_json::from_str(&line).unwrap();
-        if entry["message"] == "rotary is serving" {
-            break entry["address"].as_str().unwrap().to_string();
-        }
-    };
-    let status = reqwest::get(format!("http://{address}/api/status"))
-        .await
-        .unwrap();
-    assert_eq!(status.status(), 200);
-
-    let kill = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let mut waited = Duration::ZERO;
-    let exit = loop {
-        if let Some(exit) = child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(
-            waited < Duration::from_secs(10),
-            "server did not stop on SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        waited += Duration::from_millis(50);
-    };
-    assert!(exit.success(), "{exit:?}");
+    let server = ServerProcess::start(&url, KEY, &[]);
+    let app = server.app(&url).await;
+    let r = app
+        .call(reqwest::Method::GET, "/api/status", None, None)
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(server.stop().await, Some(0), "a clean exit on SIGTERM");
 }

@@ -282,3 +282,86 @@ pub fn redact(value: &Value, keys: &[&str]) -> Value {
         other => other.clone(),
     }
 }
+
+/// A `rotary serve` process of the test binary, for tests that kill and restart the server.
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    pub base: String,
+}
+
+impl ServerProcess {
+    /// Starts `rotary serve` on a free port against `database_url` and waits until it serves.
+    pub fn start(database_url: &str, root_key: &str, env: &[(&str, &str)]) -> ServerProcess {
+        use std::io::{BufRead, BufReader};
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_rotary"));
+        cmd.args(["serve", "--log-format", "json"])
+            .env("DATABASE_URL", database_url)
+            .env("ROTARY_ROOT_KEY", root_key)
+            .env("ROTARY_LISTEN", "127.0.0.1:0")
+            .env("ROTARY_ALLOW_INTERNAL_URLS", "true")
+            .env_remove("ROTARY_CRASH_AFTER")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("rotary starts");
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let address = loop {
+            let line = lines.next().expect("the server logs its address").unwrap();
+            let entry: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
+            if entry["message"] == "rotary is serving" {
+                break entry["address"].as_str().unwrap().to_string();
+            }
+        };
+        // Keep draining the log so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        ServerProcess {
+            child,
+            base: format!("http://{address}"),
+        }
+    }
+
+    /// A `TestApp` that talks to this process.
+    pub async fn app(&self, database_url: &str) -> TestApp {
+        let pool = PgPoolOptions::new()
+            .max_connections(2)
+            .connect(database_url)
+            .await
+            .unwrap();
+        TestApp {
+            base: self.base.clone(),
+            client: reqwest::Client::new(),
+            pool,
+        }
+    }
+
+    /// Waits for the process to exit (up to 20 s); its exit code.
+    pub async fn wait(&mut self) -> Option<i32> {
+        for _ in 0..400 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the server did not exit");
+    }
+
+    /// Stops the server with SIGTERM (a graceful shutdown); its exit code.
+    pub async fn stop(mut self) -> Option<i32> {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        self.wait().await
+    }
+}
+
+/// A failing test must not leave a server behind.
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}

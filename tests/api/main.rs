@@ -5,6 +5,8 @@ mod app_connections;
 mod auth;
 mod cli;
 mod compose;
+#[cfg(feature = "crash-points")]
+mod crash;
 mod errors;
 mod folders;
 mod helpers;

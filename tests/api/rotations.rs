@@ -855,3 +855,45 @@ async fn faults_at_every_salesforce_operation_never_lose_a_credential() {
     assert_eq!(w.rotate(&id).await.status, 200);
     w.assert_converged(&id).await;
 }
+
+#[tokio::test]
+async fn consumers_never_see_a_credential_that_does_not_work() {
+    let w = std::sync::Arc::new(world().await);
+    let id = w.create().await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let published = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let reader = tokio::spawn({
+        let (w, stop, published) = (w.clone(), stop.clone(), published.clone());
+        async move {
+            let mut checks = 0;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let before = published.load(std::sync::atomic::Ordering::SeqCst);
+                let (key, secret) = w.mapped().await;
+                let works = w.authenticates(&key, &secret).await;
+                let after = published.load(std::sync::atomic::Ordering::SeqCst);
+                // Dual-phase: a credential read from the store works until the rotation after
+                // next retires it. Only a consumer holding it across two rotations may fail.
+                assert!(
+                    works || after - before >= 2,
+                    "a freshly read credential failed (check {checks})"
+                );
+                checks += 1;
+            }
+            checks
+        }
+    });
+    for n in 0..200 {
+        let r = w.rotate(&id).await;
+        assert_eq!(r.status, 200, "rotation {n}: {}", r.body);
+        published.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let checks = reader.await.unwrap();
+    assert!(
+        checks > 50,
+        "the reader ran alongside the rotations ({checks} checks)"
+    );
+    w.assert_converged(&id).await;
+    let runs = w.app.get(&format!("{BASE}/{id}/runs"), &w.token).await;
+    assert_eq!(runs.body["runs"].as_array().unwrap().len(), 201);
+}

@@ -1,0 +1,183 @@
+//! Kill the server right after each journaled step of a rotation, restart it, and check the
+//! run rolled forward: the mapped secrets authenticate, the active slot is what is mapped,
+//! and the org holds no credential Rotary does not know. Needs the `crash-points` feature
+//! (scripts/test.sh enables it); it never exists in release builds.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{fresh_database, ServerProcess};
+use crate::rotations::World;
+
+const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const LEASE: &str = "1";
+
+async fn world_on(server: &ServerProcess, url: &str) -> World {
+    let app = server.app(url).await;
+    let token = app.admin_token().await;
+    let project = app.create_project(&token, "Billing").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (mock, org_base) = rotary::mock::salesforce::spawn(listener, None, None)
+        .await
+        .unwrap();
+    let apps = mock.seeded_apps();
+    let r = app
+        .post(
+            "/api/v1/app-connections/salesforce",
+            &token,
+            json!({"name": "sf", "method": "client-credentials", "projectId": project,
+                   "credentials": {"instanceUrl": org_base, "consumerKey": apps[0].key, "consumerSecret": apps[0].secret}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    World {
+        connection: r.body["appConnection"]["id"].as_str().unwrap().to_string(),
+        app,
+        token,
+        project,
+        _mock: mock,
+        org_base,
+        http: reqwest::Client::new(),
+        connector: apps[0].clone(),
+        billing: apps[1].clone(),
+    }
+}
+
+#[tokio::test]
+async fn a_crash_after_any_step_is_rolled_forward_on_restart() {
+    for (trigger, step) in [
+        ("create", "retired"),
+        ("create", "staged"),
+        ("create", "activated"),
+        ("manual", "retired"),
+        ("manual", "staged"),
+        ("manual", "activated"),
+        ("manual", "published"),
+    ] {
+        let url = fresh_database().await;
+        let env = [("ROTARY_RUN_LEASE_SECONDS", LEASE)];
+        let first = ServerProcess::start(&url, KEY, &env);
+        let mut w = world_on(&first, &url).await;
+        if trigger == "manual" {
+            w.create().await;
+        }
+        first.stop().await;
+
+        // The crashing server dies mid-request, right after journaling `step`.
+        let mut crashing = ServerProcess::start(&url, KEY, &[env[0], ("ROTARY_CRASH_AFTER", step)]);
+        w.app.base = crashing.base.clone();
+        let path = "/api/v2/secret-rotations/salesforce-oauth-credentials";
+        let sent = if trigger == "create" {
+            w.app
+                .client
+                .post(format!("{}{path}", w.app.base))
+                .bearer_auth(&w.token)
+                .json(&w.sample())
+                .send()
+                .await
+        } else {
+            let id = rotation_id(&w).await;
+            w.app
+                .client
+                .post(format!("{}{path}/{id}/rotate-secrets", w.app.base))
+                .bearer_auth(&w.token)
+                .json(&json!({}))
+                .send()
+                .await
+        };
+        assert!(
+            sent.is_err(),
+            "{trigger}/{step}: the server died before answering"
+        );
+        assert_eq!(
+            crashing.wait().await,
+            Some(86),
+            "{trigger}/{step}: exited at the crash point"
+        );
+
+        // After the lease runs out, a restarted server resumes the run from its journal.
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        let restarted = ServerProcess::start(&url, KEY, &env);
+        w.app.base = restarted.base.clone();
+        let id = wait_until_settled(&w).await;
+        let runs = w.app.get(&format!("{path}/{id}/runs"), &w.token).await;
+        assert_eq!(
+            runs.body["runs"][0]["outcome"], "succeeded",
+            "{trigger}/{step}: {}",
+            runs.body
+        );
+        // A crash after publishing leaves nothing to resume.
+        let attempts = if step == "published" { 1 } else { 2 };
+        assert_eq!(
+            runs.body["runs"][0]["attempts"], attempts,
+            "{trigger}/{step}: resumed once"
+        );
+        w.assert_converged(&id).await;
+        if trigger == "manual" {
+            let g = w.generated(&id).await;
+            assert_eq!(
+                g["activeIndex"], 1,
+                "{trigger}/{step}: exactly one rotation happened"
+            );
+        }
+        let events = w.control(Method::GET, "events", Value::Null).await;
+        let staged = events
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "staged")
+            .count();
+        let expected = if trigger == "create" { 1 } else { 2 };
+        assert_eq!(
+            staged, expected,
+            "{trigger}/{step}: never a second credential for one run"
+        );
+        restarted.stop().await;
+    }
+}
+
+async fn rotation_id(w: &World) -> String {
+    let r = w
+        .app
+        .get(
+            &format!("/api/v2/secret-rotations?projectId={}", w.project),
+            &w.token,
+        )
+        .await;
+    r.body["secretRotations"][0]["id"]
+        .as_str()
+        .expect("a published rotation")
+        .to_string()
+}
+
+/// Waits for the rotation to be published with no open run; its id.
+async fn wait_until_settled(w: &World) -> String {
+    for _ in 0..100 {
+        let r = w
+            .app
+            .get(
+                &format!("/api/v2/secret-rotations?projectId={}", w.project),
+                &w.token,
+            )
+            .await;
+        if let Some(id) = r.body["secretRotations"][0]["id"].as_str() {
+            let runs = w
+                .app
+                .get(
+                    &format!("/api/v2/secret-rotations/salesforce-oauth-credentials/{id}/runs"),
+                    &w.token,
+                )
+                .await;
+            if runs.body["runs"]
+                .as_array()
+                .is_some_and(|runs| runs.iter().all(|r| r["outcome"] != "running"))
+            {
+                return id.to_string();
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the run did not settle after the restart");
+}
