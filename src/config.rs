@@ -71,6 +71,10 @@ pub struct Options {
     /// ROTARY_RUN_LEASE_SECONDS: how long a worker owns a rotation run between renewals;
     /// a crashed worker's run is taken over after this long.
     pub lease_seconds: i64,
+    /// Retries of scheduled runs (ROTARY_RETRY_START_SECONDS, ROTARY_RETRY_ATTEMPTS).
+    pub retry: crate::rotation::scheduler::RetryPolicy,
+    /// The scheduler (ROTARY_SCHEDULER_CONCURRENCY, ROTARY_SCHEDULER_PER_CONNECTION).
+    pub scheduler: crate::rotation::scheduler::SchedulerConfig,
 }
 
 impl Default for Options {
@@ -80,12 +84,14 @@ impl Default for Options {
             allow_internal_urls: false,
             rotation_dev_mode: false,
             lease_seconds: crate::store::rotations::DEFAULT_LEASE_SECONDS,
+            retry: Default::default(),
+            scheduler: Default::default(),
         }
     }
 }
 
-/// Parses a positive whole number of seconds.
-pub fn seconds(
+/// Parses a positive whole number (seconds, counts).
+pub fn positive(
     name: &'static str,
     value: Option<String>,
     default: i64,
@@ -96,7 +102,7 @@ pub fn seconds(
             Ok(n) if n > 0 => Ok(n),
             _ => Err(SettingError {
                 name,
-                problem: format!("is invalid: '{v}' is not a positive number of seconds"),
+                problem: format!("is invalid: '{v}' is not a positive whole number"),
             }),
         },
     }

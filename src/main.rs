@@ -65,6 +65,34 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// The server's behaviour settings from the environment.
+fn options() -> Result<Options, SettingError> {
+    use rotary::rotation::scheduler::{RetryPolicy, SchedulerConfig};
+    let number = |name: &'static str, default: i64| config::positive(name, env(name), default);
+    let defaults = Options::default();
+    Ok(Options {
+        allow_internal_urls: config::flag(
+            "ROTARY_ALLOW_INTERNAL_URLS",
+            env("ROTARY_ALLOW_INTERNAL_URLS"),
+        )?,
+        rotation_dev_mode: config::flag(
+            "ROTARY_ROTATION_DEV_MODE",
+            env("ROTARY_ROTATION_DEV_MODE"),
+        )?,
+        lease_seconds: number("ROTARY_RUN_LEASE_SECONDS", defaults.lease_seconds)?,
+        retry: RetryPolicy {
+            start: std::time::Duration::from_secs(number("ROTARY_RETRY_START_SECONDS", 30)? as u64),
+            attempts: number("ROTARY_RETRY_ATTEMPTS", 5)? as u32,
+        },
+        scheduler: SchedulerConfig {
+            concurrency: number("ROTARY_SCHEDULER_CONCURRENCY", 16)? as usize,
+            per_connection: number("ROTARY_SCHEDULER_PER_CONNECTION", 4)? as usize,
+            ..SchedulerConfig::default()
+        },
+        ..defaults
+    })
+}
+
 /// A bad setting: one line naming it, exit code 2.
 fn setting_failure(err: SettingError) -> ExitCode {
     eprintln!("error: {err}");
@@ -139,22 +167,7 @@ async fn main() -> ExitCode {
                     database_url: config::database_url(env("DATABASE_URL"))?,
                     root_key: config::root_key(env("ROTARY_ROOT_KEY"))?,
                     listen: config::listen(&listen)?,
-                    options: Options {
-                        allow_internal_urls: config::flag(
-                            "ROTARY_ALLOW_INTERNAL_URLS",
-                            env("ROTARY_ALLOW_INTERNAL_URLS"),
-                        )?,
-                        rotation_dev_mode: config::flag(
-                            "ROTARY_ROTATION_DEV_MODE",
-                            env("ROTARY_ROTATION_DEV_MODE"),
-                        )?,
-                        lease_seconds: config::seconds(
-                            "ROTARY_RUN_LEASE_SECONDS",
-                            env("ROTARY_RUN_LEASE_SECONDS"),
-                            rotary::store::rotations::DEFAULT_LEASE_SECONDS,
-                        )?,
-                        ..Options::default()
-                    },
+                    options: options()?,
                 })
             })() {
                 Ok(config) => config,
@@ -176,17 +189,10 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {} (ROTARY_LISTEN): {e}", config.listen))?;
     tracing::info!(address = %listener.local_addr()?, root_key_id = %config.root_key.id(), "rotary is serving");
+    let scheduler = config.options.scheduler.clone();
     let state = rotary::AppState::new(pool, config.root_key, config.options);
-    // Runs a previous process left unfinished (crash, kill -9) resume from their journal.
-    tokio::spawn({
-        let state = state.clone();
-        async move {
-            let resumed = rotary::rotation::engine::resume_orphans(&state).await;
-            if resumed > 0 {
-                tracing::info!(resumed, "resumed unfinished rotation runs");
-            }
-        }
-    });
+    // The scheduler also resumes runs a previous process left unfinished (crash, kill -9).
+    rotary::rotation::scheduler::spawn(state.clone(), scheduler);
     rotary::serve(listener, state, rotary::shutdown_signal()).await?;
     Ok(())
 }

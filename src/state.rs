@@ -25,6 +25,7 @@ pub struct Inner {
     pub rotation_dev_mode: bool,
     /// Seconds a worker owns a rotation run between lease renewals.
     pub lease_seconds: i64,
+    pub retry: crate::rotation::scheduler::RetryPolicy,
     /// Shared by every provider call: connection pooling and bounded timeouts.
     pub provider_http: reqwest::Client,
 }
@@ -46,6 +47,7 @@ impl AppState {
             allow_internal_urls: options.allow_internal_urls,
             rotation_dev_mode: options.rotation_dev_mode,
             lease_seconds: options.lease_seconds,
+            retry: options.retry,
             provider_http: crate::providers::salesforce::client::http_client(
                 std::time::Duration::from_secs(30),
             ),

@@ -718,6 +718,10 @@ pub async fn update(
         merged.rotate_at_hours = at.hours as i32;
         merged.rotate_at_minutes = at.minutes as i32;
     }
+    if !merged.is_auto_rotation_enabled {
+        // Switching auto-rotation off cancels scheduled attempts that have not started.
+        store::cancel_waiting(&mut tx, id).await?;
+    }
     let now = Utc::now();
     let next = engine::schedule_of(&state, &merged).next(
         merged.last_rotated_at,

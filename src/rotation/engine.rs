@@ -266,7 +266,7 @@ impl Ctx<'_> {
                     ));
                 }
                 Err(StepError::Fatal(reason)) if self.before_activation() => {
-                    return Err(self.abandon(&reason).await)
+                    return Err(self.give_up(&reason).await)
                 }
                 Err(StepError::Fatal(reason))
                 | Err(StepError::Transient(reason))
@@ -274,7 +274,7 @@ impl Ctx<'_> {
                     failures += 1;
                     if failures >= STEP_ATTEMPTS {
                         if self.before_activation() {
-                            return Err(self.abandon(&reason).await);
+                            return Err(self.give_up(&reason).await);
                         }
                         // Activated: the new credential is live and must be published. Leave
                         // the run open; the next attempt resumes at publish.
@@ -285,6 +285,25 @@ impl Ctx<'_> {
                 }
             }
         }
+    }
+
+    /// A scheduled run that failed before activation waits and tries again (exponential
+    /// backoff with jitter, resuming the same run) until its attempt budget is spent; then,
+    /// and for manual runs at once, it is abandoned.
+    async fn give_up(&mut self, reason: &str) -> RunError {
+        let retry = &self.state.retry;
+        if self.run.trigger == "scheduled" && (self.run.attempts as u32) < retry.attempts {
+            let delay = retry.delay(self.run.attempts as u32);
+            let message = format!("{ERROR_PREFIX}{reason}");
+            match rotations::release_for_retry(&self.state.pool, &self.run, &message, delay).await {
+                Ok(()) => {
+                    tracing::warn!(rotation_id = %self.rotation.id, attempt = self.run.attempts, retry_in_s = delay.as_secs_f64(), "scheduled rotation failed; will retry");
+                    return RunError::Interrupted(message);
+                }
+                Err(e) => tracing::error!(error = %e, "scheduling a retry"),
+            }
+        }
+        self.abandon(reason).await
     }
 
     fn before_activation(&self) -> bool {
@@ -653,31 +672,6 @@ fn truncate(text: &str, max: usize) -> String {
     } else {
         format!("{}...", text.chars().take(max - 3).collect::<String>())
     }
-}
-
-/// Resumes every run whose worker died (lease expired). Called at start-up; the scheduler
-/// will call it too.
-pub async fn resume_orphans(state: &AppState) -> usize {
-    let Ok(ids) = rotations::orphaned_rotations(&state.pool).await else {
-        return 0;
-    };
-    let mut resumed = 0;
-    for rotation_id in ids {
-        if let Ok(Some(run)) =
-            rotations::take_over_expired(&state.pool, rotation_id, worker_id(), state.lease_seconds)
-                .await
-        {
-            resumed += 1;
-            match execute(state, run).await {
-                Ok(()) => tracing::info!(%rotation_id, "resumed run finished"),
-                Err(e) => {
-                    tracing::warn!(%rotation_id, error = e.message(), "resumed run did not finish")
-                }
-            }
-            cleanup_failed_creation(state, rotation_id).await;
-        }
-    }
-    resumed
 }
 
 /// A rotation whose creation was abandoned is removed (it never became visible).

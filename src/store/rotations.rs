@@ -267,6 +267,116 @@ pub async fn release(db: &PgPool, run: &RunRow, error: &str) -> sqlx::Result<()>
     Ok(())
 }
 
+/// Leaves a failed scheduled run for a later attempt: nobody owns it, and it can be taken
+/// over once `delay` has passed.
+pub async fn release_for_retry(
+    db: &PgPool,
+    run: &RunRow,
+    error: &str,
+    delay: std::time::Duration,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE rotation_runs SET lease_owner = NULL, lease_expires_at = now() + make_interval(secs => $4), \
+         error = $3, updated_at = now() WHERE id = $1 AND fence = $2 AND outcome = 'running'",
+    )
+    .bind(run.id)
+    .bind(run.fence)
+    .bind(error)
+    .bind(delay.as_secs_f64())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Cancels scheduled runs of a rotation that are waiting for a retry and have not staged a
+/// credential yet (used when auto-rotation is switched off).
+pub async fn cancel_waiting(db: &mut PgConnection, rotation_id: Uuid) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "UPDATE rotation_runs SET outcome = 'cancelled', finished_at = now(), updated_at = now(), \
+         error = coalesce(error, '') || CASE WHEN error IS NULL THEN 'cancelled: auto-rotation was disabled' ELSE ' (cancelled: auto-rotation was disabled)' END \
+         WHERE rotation_id = $1 AND outcome = 'running' AND trigger = 'scheduled' AND step IN ('started', 'retired') \
+         AND (lease_owner IS NULL OR lease_expires_at < now())",
+    )
+    .bind(rotation_id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Picks due rotations for this worker and opens a scheduled run for each: at most `limit`,
+/// at most `per_connection` running per app connection (counting every worker's runs), taken
+/// round-robin across connections so one busy org does not starve the others. Rows other
+/// workers are claiming are skipped, not waited for.
+pub async fn claim_due(
+    db: &PgPool,
+    owner: &str,
+    lease: i64,
+    limit: usize,
+    per_connection: usize,
+) -> sqlx::Result<Vec<RunRow>> {
+    if limit == 0 {
+        return Ok(vec![]);
+    }
+    let mut tx = db.begin().await?;
+    let due: Vec<(Uuid, Uuid)> = sqlx::query_as(
+        "SELECT r.id, r.connection_id FROM secret_rotations r \
+         WHERE r.lifecycle = 'active' AND r.is_auto_rotation_enabled AND r.next_rotation_at <= now() \
+         AND NOT EXISTS (SELECT 1 FROM rotation_runs x WHERE x.rotation_id = r.id AND x.outcome = 'running') \
+         ORDER BY r.next_rotation_at, r.id LIMIT $1 FOR UPDATE OF r SKIP LOCKED",
+    )
+    .bind((limit * 8) as i64)
+    .fetch_all(&mut *tx)
+    .await?;
+    if due.is_empty() {
+        return Ok(vec![]);
+    }
+    let busy: Vec<(Uuid, i64)> = sqlx::query_as(
+        "SELECT r.connection_id, count(*) FROM rotation_runs x JOIN secret_rotations r ON r.id = x.rotation_id \
+         WHERE x.outcome = 'running' AND x.lease_owner IS NOT NULL AND x.lease_expires_at > now() GROUP BY r.connection_id",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut running: std::collections::HashMap<Uuid, usize> =
+        busy.into_iter().map(|(c, n)| (c, n as usize)).collect();
+    // Round-robin over connections, oldest due first within each.
+    let mut queues: Vec<(Uuid, std::collections::VecDeque<Uuid>)> = Vec::new();
+    for (rotation, connection) in due {
+        match queues.iter_mut().find(|(c, _)| *c == connection) {
+            Some((_, q)) => q.push_back(rotation),
+            None => queues.push((connection, std::collections::VecDeque::from([rotation]))),
+        }
+    }
+    let mut picked = Vec::new();
+    while picked.len() < limit {
+        let mut progress = false;
+        for (connection, queue) in queues.iter_mut() {
+            if picked.len() >= limit {
+                break;
+            }
+            let slots = running.entry(*connection).or_insert(0);
+            if *slots >= per_connection {
+                continue;
+            }
+            if let Some(rotation) = queue.pop_front() {
+                *slots += 1;
+                picked.push(rotation);
+                progress = true;
+            }
+        }
+        if !progress {
+            break;
+        }
+    }
+    let mut runs = Vec::new();
+    for rotation in picked {
+        if let Some(run) = insert_run(&mut tx, rotation, "scheduled", owner, lease).await? {
+            runs.push(run);
+        }
+    }
+    tx.commit().await?;
+    Ok(runs)
+}
+
 pub async fn finish_run(
     db: &mut PgConnection,
     run: &RunRow,

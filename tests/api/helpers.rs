@@ -84,23 +84,45 @@ pub async fn fresh_database() -> String {
 }
 
 pub async fn spawn_app_with(limits: Limits) -> TestApp {
-    init_logs();
+    let options = Options {
+        limits,
+        ..test_options()
+    };
     let database_url = fresh_database().await;
+    spawn_server(&database_url, Key::generate(), options, false).await
+}
+
+/// What every test server allows: the mock org on loopback.
+pub fn test_options() -> Options {
+    Options {
+        allow_internal_urls: true,
+        ..Options::default()
+    }
+}
+
+/// A server on `database_url` (migrated), optionally running the scheduler (polling every
+/// 100 ms). Several may share one database: they are replicas.
+pub async fn spawn_server(
+    database_url: &str,
+    root_key: Key,
+    options: Options,
+    scheduler: bool,
+) -> TestApp {
+    init_logs();
     let pool = PgPoolOptions::new()
         .max_connections(8)
-        .connect(&database_url)
+        .connect(database_url)
         .await
         .expect("connect to the test database");
     rotary::migrate(&pool).await.expect("migrations apply");
-    let state = rotary::AppState::new(
-        pool.clone(),
-        Key::generate(),
-        Options {
-            limits,
-            allow_internal_urls: true,
-            ..Options::default()
-        },
-    );
+    let scheduler_config = rotary::rotation::scheduler::SchedulerConfig {
+        poll_interval: std::time::Duration::from_millis(100),
+        ..options.scheduler.clone()
+    };
+    let state = rotary::AppState::new(pool.clone(), root_key, options);
+    if scheduler {
+        rotary::rotation::scheduler::spawn(state.clone(), scheduler_config);
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(rotary::serve(listener, state, std::future::pending()));

@@ -17,4 +17,5 @@ mod openapi;
 mod projects;
 mod rotations;
 mod salesforce_client;
+mod scheduler;
 mod secrets;

@@ -21,7 +21,11 @@ pub struct World {
 const BASE: &str = "/api/v2/secret-rotations/salesforce-oauth-credentials";
 
 pub async fn world() -> World {
-    let app = spawn_app().await;
+    world_with(spawn_app().await).await
+}
+
+/// A world on a given server (one with the scheduler, say).
+pub async fn world_with(app: TestApp) -> World {
     let token = app.admin_token().await;
     let project = app.create_project(&token, "Billing").await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

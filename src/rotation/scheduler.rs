@@ -1,0 +1,137 @@
+//! The scheduler: every `serve` process runs one. It polls Postgres about once a second for
+//! rotations that are due (and for runs whose worker died or whose retry time came), claims
+//! them with `FOR UPDATE SKIP LOCKED`, and executes them with bounded concurrency, globally
+//! and per app connection. Any number of replicas can run against one database: claims never
+//! overlap, and the fenced lease makes every run finish exactly once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+
+use crate::rotation::engine::{self, worker_id};
+use crate::state::AppState;
+use crate::store::rotations;
+
+#[derive(Debug, Clone)]
+pub struct SchedulerConfig {
+    pub poll_interval: Duration,
+    /// Runs executing at once in this process.
+    pub concurrency: usize,
+    /// Runs executing at once per app connection, across all replicas.
+    pub per_connection: usize,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        SchedulerConfig {
+            poll_interval: Duration::from_secs(1),
+            concurrency: 16,
+            per_connection: 4,
+        }
+    }
+}
+
+/// Retry policy of scheduled runs that fail before activation.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    pub start: Duration,
+    /// Attempts in all (the first one included).
+    pub attempts: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            start: Duration::from_secs(30),
+            attempts: 5,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Wait before attempt `attempt + 1`: start × 2^(attempt-1), ±20 % jitter.
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let base = self.start.as_secs_f64() * 2f64.powi(attempt.saturating_sub(1).min(16) as i32);
+        let jitter = 0.8 + rand::random::<f64>() * 0.4;
+        Duration::from_secs_f64(base * jitter)
+    }
+}
+
+/// Runs the scheduler until the process ends.
+pub fn spawn(state: AppState, config: SchedulerConfig) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let slots = Arc::new(Semaphore::new(config.concurrency));
+        loop {
+            if let Err(e) = tick(&state, &config, &slots).await {
+                tracing::warn!(error = %e, "scheduler tick failed");
+            }
+            tokio::time::sleep(config.poll_interval).await;
+        }
+    })
+}
+
+/// One pass: take over runs whose lease expired, then claim due rotations, as far as free
+/// slots allow. Returns how many runs were started.
+pub async fn tick(
+    state: &AppState,
+    config: &SchedulerConfig,
+    slots: &Arc<Semaphore>,
+) -> Result<usize, sqlx::Error> {
+    let mut started = 0;
+    for rotation_id in rotations::orphaned_rotations(&state.pool).await? {
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            return Ok(started);
+        };
+        match rotations::take_over_expired(
+            &state.pool,
+            rotation_id,
+            worker_id(),
+            state.lease_seconds,
+        )
+        .await?
+        {
+            Some(run) => {
+                started += 1;
+                let state = state.clone();
+                tokio::spawn(async move {
+                    let _permit = permit;
+                    finish(&state, run).await;
+                });
+            }
+            None => drop(permit),
+        }
+    }
+    let free = slots.available_permits();
+    for run in rotations::claim_due(
+        &state.pool,
+        worker_id(),
+        state.lease_seconds,
+        free,
+        config.per_connection,
+    )
+    .await?
+    {
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            break;
+        };
+        started += 1;
+        let state = state.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            finish(&state, run).await;
+        });
+    }
+    Ok(started)
+}
+
+async fn finish(state: &AppState, run: rotations::RunRow) {
+    let rotation_id = run.rotation_id;
+    match engine::execute(state, run).await {
+        Ok(()) => tracing::info!(%rotation_id, "scheduled rotation finished"),
+        Err(e) => {
+            tracing::warn!(%rotation_id, error = e.message(), "scheduled rotation did not finish")
+        }
+    }
+    engine::cleanup_failed_creation(state, rotation_id).await;
+}

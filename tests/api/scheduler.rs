@@ -1,0 +1,259 @@
+//! The scheduler: due rotations rotate with no request, disabled ones never, failures retry
+//! with backoff and then report `failed`, and replicas on one database rotate each due
+//! rotation exactly once.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use rotary::config::Options;
+use rotary::crypto::Key;
+use rotary::rotation::scheduler::RetryPolicy;
+use serde_json::{json, Value};
+
+use crate::helpers::{fresh_database, spawn_server, test_options};
+use crate::rotations::{world_with, World};
+
+const BASE: &str = "/api/v2/secret-rotations/salesforce-oauth-credentials";
+
+fn options() -> Options {
+    Options {
+        rotation_dev_mode: true,
+        lease_seconds: 2,
+        retry: RetryPolicy {
+            start: Duration::from_millis(500),
+            attempts: 3,
+        },
+        ..test_options()
+    }
+}
+
+async fn scheduled_world() -> World {
+    let url = fresh_database().await;
+    world_with(spawn_server(&url, Key::generate(), options(), true).await).await
+}
+
+async fn make_due(w: &World, id: &str) {
+    sqlx::query("UPDATE secret_rotations SET next_rotation_at = now() WHERE id = $1::uuid")
+        .bind(id)
+        .execute(&w.app.pool)
+        .await
+        .unwrap();
+}
+
+async fn runs(w: &World, id: &str) -> Vec<Value> {
+    w.app.get(&format!("{BASE}/{id}/runs"), &w.token).await.body["runs"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// Polls until `done` holds for the run list (up to 15 s).
+async fn wait_for(w: &World, id: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    for _ in 0..150 {
+        let list = runs(w, id).await;
+        if done(&list) {
+            return list;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out; runs: {:?}", runs(w, id).await);
+}
+
+#[tokio::test]
+async fn a_due_rotation_rotates_within_seconds_with_no_request() {
+    let w = scheduled_world().await;
+    let id = w.create().await;
+    let before = w.mapped().await;
+    make_due(&w, &id).await;
+    let started = std::time::Instant::now();
+    let list = wait_for(&w, &id, |r| {
+        r.first()
+            .is_some_and(|r| r["trigger"] == "scheduled" && r["outcome"] == "succeeded")
+    })
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "rotated {:?} after it was due",
+        started.elapsed()
+    );
+    assert_eq!(list.len(), 2);
+    let rot = w.app.get(&format!("{BASE}/{id}"), &w.token).await.body["secretRotation"].clone();
+    assert_eq!(rot["isLastRotationManual"], false);
+    assert_eq!(rot["activeIndex"], 1);
+    let next: chrono::DateTime<chrono::Utc> =
+        rot["nextRotationAt"].as_str().unwrap().parse().unwrap();
+    assert!(
+        next > chrono::Utc::now(),
+        "the next rotation is in the future"
+    );
+    assert_ne!(w.mapped().await, before);
+    w.assert_converged(&id).await;
+}
+
+#[tokio::test]
+async fn disabled_rotations_are_never_scheduled_and_patch_takes_effect_at_once() {
+    let w = scheduled_world().await;
+    let id = w.create().await;
+    let r = w
+        .app
+        .patch(
+            &format!("{BASE}/{id}"),
+            &w.token,
+            json!({"isAutoRotationEnabled": false}),
+        )
+        .await;
+    assert_eq!(r.body["secretRotation"]["nextRotationAt"], Value::Null);
+    make_due(&w, &id).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(runs(&w, &id).await.len(), 1, "only the creation ran");
+
+    // Re-enabling recomputes nextRotationAt; making it due rotates at once.
+    let r = w
+        .app
+        .patch(
+            &format!("{BASE}/{id}"),
+            &w.token,
+            json!({"isAutoRotationEnabled": true}),
+        )
+        .await;
+    assert!(r.body["secretRotation"]["nextRotationAt"].is_string());
+    make_due(&w, &id).await;
+    wait_for(&w, &id, |r| r.len() == 2 && r[0]["outcome"] == "succeeded").await;
+}
+
+#[tokio::test]
+async fn a_failing_scheduled_rotation_retries_with_backoff_then_reports_failed() {
+    let w = scheduled_world().await;
+    let id = w.create().await;
+    let before = w.mapped().await;
+    w.control(
+        Method::PATCH,
+        "users/rotary-runas@demo.example",
+        json!({"viewClientSecret": false}),
+    )
+    .await;
+    make_due(&w, &id).await;
+    let list = wait_for(&w, &id, |r| {
+        r.first()
+            .is_some_and(|r| r["trigger"] == "scheduled" && r["outcome"] == "failed")
+    })
+    .await;
+    assert_eq!(
+        list[0]["attempts"], 3,
+        "the retry budget was spent: {:?}",
+        list[0]
+    );
+    let rot = w.app.get(&format!("{BASE}/{id}"), &w.token).await.body["secretRotation"].clone();
+    assert_eq!(rot["rotationStatus"], "failed");
+    assert!(rot["lastRotationMessage"]
+        .as_str()
+        .unwrap()
+        .contains("View Client Secret"));
+    // Dev mode: "tomorrow at rotateAt" is the next minute.
+    let next: chrono::DateTime<chrono::Utc> =
+        rot["nextRotationAt"].as_str().unwrap().parse().unwrap();
+    assert!(
+        next > chrono::Utc::now() && next < chrono::Utc::now() + chrono::Duration::seconds(61),
+        "{next}"
+    );
+    assert_eq!(
+        w.mapped().await,
+        before,
+        "the published credential is untouched"
+    );
+    w.assert_converged(&id).await;
+}
+
+#[tokio::test]
+async fn three_replicas_rotate_each_due_rotation_exactly_once() {
+    const N: usize = 40;
+    let url = fresh_database().await;
+    let key = Key::generate();
+    let first = spawn_server(&url, key.clone(), options(), false).await;
+    let w = world_with(first).await;
+    // One app per rotation: a consumer can only be rotated by one rotation.
+    let apps: Vec<Value> = (0..N)
+        .map(|i| json!({"developerName": format!("App_{i}"), "runAs": "rotary-runas@demo.example"}))
+        .chain([
+            json!({"developerName": "Rotary_Connector", "runAs": "rotary-runas@demo.example",
+                       "consumers": [{"key": w.connector.key, "secret": w.connector.secret}]}),
+        ])
+        .collect();
+    let seeded = w
+        .control(
+            Method::POST,
+            "seed",
+            json!({"users": [{"username": "rotary-runas@demo.example"}], "apps": apps}),
+        )
+        .await;
+    let mut ids = Vec::new();
+    for (i, app) in seeded["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(N)
+        .enumerate()
+    {
+        let mut body = w.sample();
+        body["name"] = json!(format!("rotation-{i}"));
+        body["parameters"] = json!({"appId": app["id"], "appName": app["developerName"]});
+        body["secretsMapping"] =
+            json!({"consumerKey": format!("KEY_{i}"), "consumerSecret": format!("SECRET_{i}")});
+        let r = w.app.post(BASE, &w.token, body).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        ids.push(r.body["secretRotation"]["id"].as_str().unwrap().to_string());
+    }
+    sqlx::query("UPDATE secret_rotations SET next_rotation_at = now()")
+        .execute(&w.app.pool)
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        spawn_server(&url, key.clone(), options(), true).await;
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let done: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM rotation_runs WHERE trigger = 'scheduled' AND outcome = 'succeeded'",
+        )
+        .fetch_one(&w.app.pool)
+        .await
+        .unwrap();
+        if done as usize >= N {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {done} of {N} rotated"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let per_rotation: Vec<(i64,)> = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE trigger = 'scheduled') FROM rotation_runs GROUP BY rotation_id",
+    )
+    .fetch_all(&w.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(per_rotation.len(), N);
+    assert!(
+        per_rotation.iter().all(|(n,)| *n == 1),
+        "each rotated exactly once: {per_rotation:?}"
+    );
+    let failed: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM rotation_runs WHERE outcome <> 'succeeded'")
+            .fetch_one(&w.app.pool)
+            .await
+            .unwrap();
+    assert_eq!(failed, 0);
+    for (i, id) in ids.iter().enumerate().step_by(7) {
+        let g = w.generated(id).await;
+        let active = &g["generatedCredentials"][g["activeIndex"].as_u64().unwrap() as usize];
+        let works = w
+            .authenticates(
+                active["consumerKey"].as_str().unwrap(),
+                active["consumerSecret"].as_str().unwrap(),
+            )
+            .await;
+        assert!(works, "rotation {i}'s active credential authenticates");
+    }
+}
