@@ -8,6 +8,7 @@ pub mod connections;
 pub mod crypto;
 pub mod error;
 pub mod http;
+pub mod metrics;
 pub mod mock;
 pub mod providers;
 pub mod rotation;

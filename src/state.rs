@@ -39,6 +39,7 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     pub fn new(pool: PgPool, root_key: Key, options: Options) -> Self {
+        crate::metrics::handle();
         AppState(Arc::new(Inner {
             pool,
             root_key,

@@ -38,6 +38,7 @@ pub fn router(state: AppState) -> Router {
     use secrets as s;
     Router::new()
         .route("/api/status", get(health::status))
+        .route("/metrics", get(crate::metrics::render))
         .route("/api/v1/admin/bootstrap", post(auth::bootstrap))
         .route("/api/v1/auth/universal-auth/login", post(auth::login))
         .route("/api/v1/auth/token/renew", post(auth::renew))
@@ -146,6 +147,7 @@ pub fn router(state: AppState) -> Router {
                 .patch(s::update_secret)
                 .delete(s::delete_secret),
         )
+        .route_layer(axum::middleware::from_fn(http_metrics))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -200,6 +202,24 @@ async fn request_context(req: Request, next: Next) -> Response {
     response
 }
 
+/// Requests by route template (not the raw path, which would explode the label space).
+async fn http_metrics(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().to_string();
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    let response = next.run(req).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("rotary_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("rotary_http_request_duration_seconds", "method" => method, "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
+
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -224,7 +244,7 @@ impl Modify for BearerAuth {
     info(title = "Rotary", description = "Secret rotation server, wire-compatible with Infisical's API"),
     modifiers(&BearerAuth),
     paths(
-        health::status,
+        health::status, crate::metrics::render,
         auth::bootstrap, auth::login, auth::renew, auth::revoke,
         identities::create_identity, identities::list_identities, identities::get_identity,
         identities::update_identity, identities::delete_identity,

@@ -207,8 +207,22 @@ pub async fn execute(state: &AppState, run: RunRow) -> Result<(), RunError> {
             }
         })
     };
+    let started = std::time::Instant::now();
+    metrics::gauge!("rotary_runs_in_flight").increment(1.0);
     let result = ctx.drive().await;
+    metrics::gauge!("rotary_runs_in_flight").decrement(1.0);
     renewer.abort();
+    let outcome = match &result {
+        Ok(()) => "succeeded",
+        Err(RunError::Abandoned(_)) => "failed",
+        Err(RunError::Interrupted(_)) => "interrupted",
+    };
+    crate::metrics::run_finished(
+        &ctx.rotation.rotation_type,
+        &ctx.run.trigger,
+        outcome,
+        started,
+    );
     result
 }
 

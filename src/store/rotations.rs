@@ -318,8 +318,8 @@ pub async fn claim_due(
         return Ok(vec![]);
     }
     let mut tx = db.begin().await?;
-    let due: Vec<(Uuid, Uuid)> = sqlx::query_as(
-        "SELECT r.id, r.connection_id FROM secret_rotations r \
+    let due: Vec<(Uuid, Uuid, f64)> = sqlx::query_as(
+        "SELECT r.id, r.connection_id, extract(epoch FROM now() - r.next_rotation_at)::float8 FROM secret_rotations r \
          WHERE r.lifecycle = 'active' AND r.is_auto_rotation_enabled AND r.next_rotation_at <= now() \
          AND NOT EXISTS (SELECT 1 FROM rotation_runs x WHERE x.rotation_id = r.id AND x.outcome = 'running') \
          ORDER BY r.next_rotation_at, r.id LIMIT $1 FOR UPDATE OF r SKIP LOCKED",
@@ -340,7 +340,9 @@ pub async fn claim_due(
         busy.into_iter().map(|(c, n)| (c, n as usize)).collect();
     // Round-robin over connections, oldest due first within each.
     let mut queues: Vec<(Uuid, std::collections::VecDeque<Uuid>)> = Vec::new();
-    for (rotation, connection) in due {
+    let lag: std::collections::HashMap<Uuid, f64> =
+        due.iter().map(|(r, _, lag)| (*r, *lag)).collect();
+    for (rotation, connection, _) in due {
         match queues.iter_mut().find(|(c, _)| *c == connection) {
             Some((_, q)) => q.push_back(rotation),
             None => queues.push((connection, std::collections::VecDeque::from([rotation]))),
@@ -370,6 +372,9 @@ pub async fn claim_due(
     let mut runs = Vec::new();
     for rotation in picked {
         if let Some(run) = insert_run(&mut tx, rotation, "scheduled", owner, lease).await? {
+            // Scheduler lag: from the due time to the start of the run.
+            metrics::histogram!("rotary_scheduler_lag_seconds")
+                .record(lag.get(&rotation).copied().unwrap_or(0.0).max(0.0));
             runs.push(run);
         }
     }

@@ -901,3 +901,36 @@ async fn consumers_never_see_a_credential_that_does_not_work() {
     let runs = w.app.get(&format!("{BASE}/{id}/runs"), &w.token).await;
     assert_eq!(runs.body["runs"].as_array().unwrap().len(), 201);
 }
+
+#[tokio::test]
+async fn metrics_show_runs_provider_calls_and_credential_age() {
+    let w = world().await;
+    let id = w.create().await;
+    assert_eq!(w.rotate(&id).await.status, 200);
+    let r = w
+        .app
+        .client
+        .get(format!("{}/metrics", w.app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = r.text().await.unwrap();
+    for needle in [
+        "rotary_rotation_runs_total{type=\"salesforce-oauth-credentials\",trigger=\"manual\",outcome=\"succeeded\"}",
+        "rotary_rotation_run_duration_seconds_bucket{type=\"salesforce-oauth-credentials\",trigger=\"create\"",
+        "rotary_provider_call_duration_seconds_bucket{provider=\"salesforce\",operation=\"post_staged\",outcome=\"ok\"",
+        "rotary_provider_call_duration_seconds_bucket{provider=\"salesforce\",operation=\"rotate\",outcome=\"ok\"",
+        "rotary_rotations_due ",
+        "rotary_rotations_overdue ",
+        "rotary_runs_in_flight ",
+        "rotary_http_requests_total{method=\"POST\",route=\"/api/v2/secret-rotations/salesforce-oauth-credentials/{rotationId}/rotate-secrets\",status=\"200\"}",
+        &format!("rotary_active_credential_age_seconds{{rotation_id=\"{id}\"}}"),
+    ] {
+        assert!(text.contains(needle), "{needle} missing from /metrics");
+    }
+}

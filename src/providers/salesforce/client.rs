@@ -217,6 +217,13 @@ impl SalesforceClient {
     /// Asks for a fresh access token (client-credentials grant). Also how connections are
     /// validated.
     pub async fn fetch_token(&self) -> Result<SecretString, SfError> {
+        let started = std::time::Instant::now();
+        let result = self.fetch_token_once().await;
+        crate::metrics::provider_call("token", started, result.is_ok());
+        result
+    }
+
+    async fn fetch_token_once(&self) -> Result<SecretString, SfError> {
         let response = self
             .http
             .post(format!("{}/services/oauth2/token", self.instance_url))
@@ -270,6 +277,18 @@ impl SalesforceClient {
     /// One REST call with the cached token, refreshed once on `INVALID_SESSION_ID`. Returns the
     /// status and body text of any 2xx; errors otherwise.
     async fn call_once(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<(StatusCode, String), SfError> {
+        let started = std::time::Instant::now();
+        let result = self.call_once_unmeasured(method.clone(), path, body).await;
+        crate::metrics::provider_call(operation(&method, path), started, result.is_ok());
+        result
+    }
+
+    async fn call_once_unmeasured(
         &self,
         method: Method,
         path: &str,
@@ -446,6 +465,13 @@ impl SalesforceClient {
 
     /// One Metadata API call (SOAP), with the session refreshed once; the response body.
     async fn metadata_call(&self, body: &str) -> Result<(StatusCode, String), SfError> {
+        let started = std::time::Instant::now();
+        let result = self.metadata_call_unmeasured(body).await;
+        crate::metrics::provider_call("metadata", started, result.is_ok());
+        result
+    }
+
+    async fn metadata_call_unmeasured(&self, body: &str) -> Result<(StatusCode, String), SfError> {
         let mut refreshed = false;
         loop {
             let token = self.token(refreshed).await?;
@@ -545,6 +571,21 @@ impl SalesforceClient {
             Some(status.as_u16()),
             format!("Salesforce did not disable OAuth on {developer_name}: {message}"),
         ))
+    }
+}
+
+/// The operation a REST call performs, as metrics name it (the mock's fault rules use the
+/// same names).
+fn operation(method: &Method, path: &str) -> &'static str {
+    let path = path.split('?').next().unwrap_or(path);
+    match (method.as_str(), path) {
+        (_, p) if p.ends_with("/apps/oauth/usage") => "usage",
+        ("POST", p) if p.ends_with("/staged") => "post_staged",
+        (_, p) if p.ends_with("/staged") => "get_staged",
+        ("PATCH", p) if p.contains("/staged/") => "rotate",
+        ("DELETE", p) if p.contains("/staged/") => "delete_staged",
+        (_, p) if p.contains("/staged/") => "get_staged_id",
+        _ => "list_consumers",
     }
 }
 

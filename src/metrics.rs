@@ -1,0 +1,82 @@
+//! Prometheus metrics: counters and histograms recorded where things happen (runs, provider
+//! calls, HTTP requests, scheduler claims), and gauges computed from the database when
+//! `/metrics` is scraped (rotations due and overdue, age of each active credential).
+
+use std::sync::OnceLock;
+
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use uuid::Uuid;
+
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+const SECONDS_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0,
+];
+
+/// The process's recorder, installed on first use (once per process, shared by every server
+/// the process runs, as tests do).
+pub fn handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS_BUCKETS)
+            .expect("the buckets are valid")
+            .install_recorder()
+            .expect("no other metrics recorder is installed")
+    })
+}
+
+/// Records one provider call.
+pub fn provider_call(operation: &'static str, started: std::time::Instant, ok: bool) {
+    let outcome = if ok { "ok" } else { "error" };
+    metrics::histogram!("rotary_provider_call_duration_seconds", "provider" => "salesforce", "operation" => operation, "outcome" => outcome)
+        .record(started.elapsed().as_secs_f64());
+    if !ok {
+        metrics::counter!("rotary_provider_errors_total", "provider" => "salesforce", "operation" => operation).increment(1);
+    }
+}
+
+/// Records the end of a rotation run.
+pub fn run_finished(
+    rotation_type: &str,
+    trigger: &str,
+    outcome: &'static str,
+    started: std::time::Instant,
+) {
+    metrics::counter!("rotary_rotation_runs_total", "type" => rotation_type.to_string(), "trigger" => trigger.to_string(), "outcome" => outcome)
+        .increment(1);
+    metrics::histogram!("rotary_rotation_run_duration_seconds", "type" => rotation_type.to_string(), "trigger" => trigger.to_string())
+        .record(started.elapsed().as_secs_f64());
+}
+
+#[utoipa::path(get, path = "/metrics", tag = "Health",
+    description = "Prometheus metrics: rotation runs by type, trigger and outcome; run duration; provider call latency and errors by operation; rotations due and overdue; scheduler lag; runs in flight; age of each rotation's active credential; HTTP requests.",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+pub async fn render(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
+    let (due, overdue): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE next_rotation_at <= now()), \
+                count(*) FILTER (WHERE next_rotation_at <= now() - interval '5 minutes') \
+         FROM secret_rotations WHERE lifecycle = 'active' AND is_auto_rotation_enabled",
+    )
+    .fetch_one(&state.pool)
+    .await?;
+    metrics::gauge!("rotary_rotations_due").set(due as f64);
+    metrics::gauge!("rotary_rotations_overdue").set(overdue as f64);
+    let ages: Vec<(Uuid, f64)> = sqlx::query_as(
+        "SELECT id, extract(epoch FROM now() - last_rotated_at)::float8 FROM secret_rotations WHERE lifecycle = 'active'",
+    )
+    .fetch_all(&state.pool)
+    .await?;
+    for (id, age) in ages {
+        metrics::gauge!("rotary_active_credential_age_seconds", "rotation_id" => id.to_string())
+            .set(age);
+    }
+    Ok((
+        [(CONTENT_TYPE, "text/plain; version=0.0.4")],
+        handle().render(),
+    ))
+}
