@@ -2,6 +2,7 @@
 //! pieces together; `main.rs` is only the command line.
 
 pub mod access;
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod connections;

@@ -2,6 +2,7 @@
 //! generated from the same handlers.
 
 pub mod app_connections;
+pub mod audit_logs;
 pub mod auth;
 pub mod extract;
 pub mod folders;
@@ -70,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v2/workspace", post(p::create_project))
         .route("/api/v1/workspace", get(p::list_projects))
         .route("/api/v1/workspace/{projectId}", get(p::get_project))
+        .route("/api/v1/workspace/{projectId}/audit-logs", get(audit_logs::list))
         .route("/api/v1/workspace/{projectId}/environments", post(p::create_environment))
         .route(
             "/api/v1/workspace/{projectId}/environments/{envId}",
@@ -269,6 +271,7 @@ impl Modify for BearerAuth {
         secret_rotations::get, secret_rotations::get_by_name, secret_rotations::create,
         secret_rotations::update, secret_rotations::delete, secret_rotations::generated_credentials,
         secret_rotations::rotate_secrets, secret_rotations::check_credentials, secret_rotations::runs,
+        audit_logs::list,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::Issue))
 )]

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::access::{project_access, project_key, Action, ProjectAccess, Subject};
+use crate::audit::Actor;
 use crate::auth::Auth;
 use crate::connections;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -202,6 +203,40 @@ async fn rotation_for(
 async fn run_in_flight(state: &AppState, rotation_id: Uuid) -> ApiResult<Option<RunRow>> {
     let run = store::open_run(&state.pool, rotation_id).await?;
     Ok(run.filter(|r| r.lease_expires_at.is_some_and(|t| t > Utc::now())))
+}
+
+/// Writes an audit log entry about a rotation.
+pub async fn audit(
+    state: &AppState,
+    actor: crate::audit::Actor<'_>,
+    row: &RotationRow,
+    event_type: &'static str,
+    outcome: &'static str,
+    extra: Value,
+) {
+    let mut metadata = json!({
+        "rotationId": row.id,
+        "type": row.rotation_type,
+        "name": row.name,
+        "secretPath": row.folder_path,
+        "environmentId": row.env_id,
+        "connectionId": row.connection_id,
+    });
+    if let (Some(m), Value::Object(extra)) = (metadata.as_object_mut(), extra) {
+        m.extend(extra);
+    }
+    crate::audit::record(
+        &state.pool,
+        crate::audit::Event {
+            org_id: row.org_id,
+            project_id: row.project_id,
+            actor,
+            event_type,
+            outcome,
+            metadata,
+        },
+    )
+    .await;
 }
 
 // ---- options and lists ---------------------------------------------------------------------
@@ -626,9 +661,13 @@ pub async fn create(
         Ok(()) => {
             tracing::info!(rotation_id = %new.id, "rotation created");
             let row = store::find(&state.pool, new.id).await?.ok_or_else(|| not_found(new.id, true))?;
+            audit(&state, Actor::Identity(&auth), &row, "CREATE_SECRET_ROTATION", "success", json!({"parameters": row.parameters, "secretsMapping": row.secrets_mapping})).await;
             envelope(&state, row).await
         }
         Err(RunError::Abandoned(message)) => {
+            if let Ok(Some(row)) = store::find(&state.pool, new.id).await {
+                audit(&state, Actor::Identity(&auth), &row, "CREATE_SECRET_ROTATION", "failure", json!({"message": message})).await;
+            }
             engine::cleanup_failed_creation(&state, new.id).await;
             Err(ApiError::bad_request(message))
         }
@@ -753,6 +792,15 @@ pub async fn update(
     let row = store::find(&state.pool, id)
         .await?
         .ok_or_else(|| not_found(id, false))?;
+    audit(
+        &state,
+        Actor::Identity(&auth),
+        &row,
+        "UPDATE_SECRET_ROTATION",
+        "success",
+        json!({}),
+    )
+    .await;
     envelope(&state, row).await
 }
 
@@ -803,6 +851,8 @@ pub async fn delete(
     secrets::release_owned(&mut tx, id, q.delete_secrets).await?;
     store::delete(&mut tx, id).await?;
     tx.commit().await?;
+    audit(&state, Actor::Identity(&auth), &row, "DELETE_SECRET_ROTATION", "success",
+        json!({"deleteSecrets": q.delete_secrets, "revokeGeneratedCredentials": q.revoke_generated_credentials})).await;
     tracing::info!(rotation_id = %id, delete_secrets = q.delete_secrets, revoked = q.revoke_generated_credentials, "rotation deleted");
     Ok(Json(RotationEnvelope {
         secret_rotation: deleted,
@@ -896,6 +946,15 @@ pub async fn generated_credentials(
     let (row, access) =
         rotation_for(&state, &auth, id, Action::ReadGeneratedCredentials, true).await?;
     let slots = engine::open_slots(&project_key(&state, &access.project)?, &row)?;
+    audit(
+        &state,
+        Actor::Identity(&auth),
+        &row,
+        "GET_SECRET_ROTATION_GENERATED_CREDENTIALS",
+        "success",
+        json!({}),
+    )
+    .await;
     Ok(Json(GeneratedCredentials {
         generated_credentials: slots
             .into_iter()
@@ -920,7 +979,7 @@ pub async fn rotate_secrets(
     auth: Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<RotationEnvelope>> {
-    rotation_for(&state, &auth, id, Action::RotateSecrets, true).await?;
+    let (before, _) = rotation_for(&state, &auth, id, Action::RotateSecrets, true).await?;
     let run = {
         let mut conn = state.pool.acquire().await?;
         store::insert_run(
@@ -939,14 +998,35 @@ pub async fn rotate_secrets(
             .await?
             .ok_or_else(|| ApiError::bad_request(IN_PROGRESS))?,
     };
+    let run_id = run.id;
     match engine::execute(&state, run).await {
         Ok(()) => {
             let row = store::find(&state.pool, id)
                 .await?
                 .ok_or_else(|| not_found(id, true))?;
+            audit(
+                &state,
+                Actor::Identity(&auth),
+                &row,
+                "SECRET_ROTATION_ROTATE_SECRETS",
+                "success",
+                json!({"jobId": run_id, "message": null}),
+            )
+            .await;
             envelope(&state, row).await
         }
-        Err(e) => Err(ApiError::RotationFailed(e.message().to_string())),
+        Err(e) => {
+            audit(
+                &state,
+                Actor::Identity(&auth),
+                &before,
+                "SECRET_ROTATION_ROTATE_SECRETS",
+                "failure",
+                json!({"jobId": run_id, "message": e.message()}),
+            )
+            .await;
+            Err(ApiError::RotationFailed(e.message().to_string()))
+        }
     }
 }
 
@@ -982,10 +1062,21 @@ pub async fn check_credentials(
         &active.consumer_key,
         SecretString::from(active.consumer_secret.expose_secret().to_string()),
     );
-    client
-        .fetch_token()
-        .await
-        .map_err(|e| provider_error("Salesforce refused the active credential", e))?;
+    let checked = client.fetch_token().await;
+    let (outcome, message) = match &checked {
+        Ok(_) => ("success", Value::Null),
+        Err(e) => ("failure", json!(e.message)),
+    };
+    audit(
+        &state,
+        Actor::Identity(&auth),
+        &row,
+        "SECRET_ROTATION_CHECK_CREDENTIALS",
+        outcome,
+        json!({"errorMessage": message}),
+    )
+    .await;
+    checked.map_err(|e| provider_error("Salesforce refused the active credential", e))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -127,7 +127,31 @@ pub async fn tick(
 
 async fn finish(state: &AppState, run: rotations::RunRow) {
     let rotation_id = run.rotation_id;
-    match engine::execute(state, run).await {
+    let (run_id, trigger) = (run.id, run.trigger.clone());
+    let result = engine::execute(state, run).await;
+    let (outcome, message) = match &result {
+        Ok(()) => ("success", None),
+        Err(engine::RunError::Abandoned(m)) => ("failure", Some(m.clone())),
+        Err(engine::RunError::Interrupted(m)) => (
+            "failure",
+            Some(format!("{m} (the rotation will be re-attempted shortly)")),
+        ),
+    };
+    // Scheduled runs are audited here, with Rotary itself as the actor.
+    if trigger == "scheduled" {
+        if let Ok(Some(row)) = rotations::find(&state.pool, rotation_id).await {
+            crate::http::secret_rotations::audit(
+                state,
+                crate::audit::Actor::Platform,
+                &row,
+                "SECRET_ROTATION_ROTATE_SECRETS",
+                outcome,
+                serde_json::json!({"jobId": run_id, "message": message}),
+            )
+            .await;
+        }
+    }
+    match result {
         Ok(()) => tracing::info!(%rotation_id, "scheduled rotation finished"),
         Err(e) => {
             tracing::warn!(%rotation_id, error = e.message(), "scheduled rotation did not finish")

@@ -934,3 +934,132 @@ async fn metrics_show_runs_provider_calls_and_credential_age() {
         assert!(text.contains(needle), "{needle} missing from /metrics");
     }
 }
+
+#[tokio::test]
+async fn the_audit_log_records_every_action_with_actor_and_outcome() {
+    let w = world().await;
+    let id = w.create().await;
+    w.rotate(&id).await;
+    let generated = w.generated(&id).await;
+    w.app
+        .post(
+            &format!("{BASE}/{id}/check-credentials"),
+            &w.token,
+            json!({}),
+        )
+        .await;
+    w.control(
+        Method::PATCH,
+        "users/rotary-runas@demo.example",
+        json!({"viewClientSecret": false}),
+    )
+    .await;
+    assert_eq!(w.rotate(&id).await.status, 500);
+    w.app
+        .patch(
+            &format!("{BASE}/{id}"),
+            &w.token,
+            json!({"description": "x"}),
+        )
+        .await;
+    w.app.delete(&format!("{BASE}/{id}"), &w.token, None).await;
+
+    let logs = w
+        .app
+        .get(
+            &format!("/api/v1/workspace/{}/audit-logs?limit=100", w.project),
+            &w.token,
+        )
+        .await;
+    assert_eq!(logs.status, 200, "{}", logs.body);
+    let events: Vec<(String, String)> = logs.body["auditLogs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["event"]["type"].as_str().unwrap().to_string(),
+                l["outcome"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("DELETE_SECRET_ROTATION", "success"),
+        ("UPDATE_SECRET_ROTATION", "success"),
+        ("SECRET_ROTATION_ROTATE_SECRETS", "failure"),
+        ("SECRET_ROTATION_CHECK_CREDENTIALS", "success"),
+        ("GET_SECRET_ROTATION_GENERATED_CREDENTIALS", "success"),
+        ("SECRET_ROTATION_ROTATE_SECRETS", "success"),
+        ("CREATE_SECRET_ROTATION", "success"),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(events, expected);
+    let first = &logs.body["auditLogs"][6];
+    assert_eq!(first["actor"]["type"], "identity");
+    assert_eq!(first["actor"]["metadata"]["name"], "admin");
+    assert_eq!(first["event"]["metadata"]["rotationId"], json!(id));
+    assert!(logs.body["auditLogs"][2]["event"]["metadata"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("View Client Secret"));
+    let text = logs.body.to_string();
+    for cred in generated["generatedCredentials"].as_array().unwrap() {
+        assert!(
+            !text.contains(cred["consumerSecret"].as_str().unwrap()),
+            "no secret in the audit log"
+        );
+    }
+
+    let r = w
+        .app
+        .get(
+            &format!(
+                "/api/v1/workspace/{}/audit-logs?eventType=SECRET_ROTATION_ROTATE_SECRETS&limit=1",
+                w.project
+            ),
+            &w.token,
+        )
+        .await;
+    assert_eq!(r.body["auditLogs"].as_array().unwrap().len(), 1);
+    assert_eq!(r.body["auditLogs"][0]["outcome"], "failure");
+    let r = w
+        .app
+        .get(
+            &format!("/api/v1/workspace/{}/audit-logs?limit=500", w.project),
+            &w.token,
+        )
+        .await;
+    assert_error(
+        &r,
+        422,
+        "ValidationFailure",
+        json!([{"code": "too_big", "path": ["limit"], "message": "limit must be between 1 and 100"}]),
+    );
+    let (viewer_id, viewer) = w.app.new_identity(&w.token, "viewer", "member").await;
+    w.app
+        .post(
+            &format!(
+                "/api/v2/workspace/{}/identity-memberships/{viewer_id}",
+                w.project
+            ),
+            &w.token,
+            json!({"role": "viewer"}),
+        )
+        .await;
+    let r = w
+        .app
+        .get(
+            &format!("/api/v1/workspace/{}/audit-logs", w.project),
+            &viewer,
+        )
+        .await;
+    assert_error(
+        &r,
+        403,
+        "PermissionDenied",
+        json!("You are not allowed to read on audit-logs"),
+    );
+}

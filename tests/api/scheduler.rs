@@ -88,6 +88,22 @@ async fn a_due_rotation_rotates_within_seconds_with_no_request() {
     );
     assert_ne!(w.mapped().await, before);
     w.assert_converged(&id).await;
+    let logs = w
+        .app
+        .get(
+            &format!(
+                "/api/v1/workspace/{}/audit-logs?eventType=SECRET_ROTATION_ROTATE_SECRETS",
+                w.project
+            ),
+            &w.token,
+        )
+        .await;
+    assert_eq!(
+        logs.body["auditLogs"][0]["actor"]["type"], "platform",
+        "scheduled runs are Rotary's own: {}",
+        logs.body
+    );
+    assert_eq!(logs.body["auditLogs"][0]["outcome"], "success");
 }
 
 #[tokio::test]
