@@ -75,6 +75,8 @@ pub struct Options {
     pub retry: crate::rotation::scheduler::RetryPolicy,
     /// The scheduler (ROTARY_SCHEDULER_CONCURRENCY, ROTARY_SCHEDULER_PER_CONNECTION).
     pub scheduler: crate::rotation::scheduler::SchedulerConfig,
+    /// ROTARY_PROVIDER_TIMEOUT_SECONDS: how long one call to Salesforce may take.
+    pub provider_timeout: std::time::Duration,
 }
 
 impl Default for Options {
@@ -86,6 +88,7 @@ impl Default for Options {
             lease_seconds: crate::store::rotations::DEFAULT_LEASE_SECONDS,
             retry: Default::default(),
             scheduler: Default::default(),
+            provider_timeout: std::time::Duration::from_secs(30),
         }
     }
 }

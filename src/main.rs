@@ -89,6 +89,10 @@ fn options() -> Result<Options, SettingError> {
             per_connection: number("ROTARY_SCHEDULER_PER_CONNECTION", 4)? as usize,
             ..SchedulerConfig::default()
         },
+        provider_timeout: std::time::Duration::from_secs(number(
+            "ROTARY_PROVIDER_TIMEOUT_SECONDS",
+            30,
+        )? as u64),
         ..defaults
     })
 }

@@ -50,7 +50,7 @@ impl AppState {
             lease_seconds: options.lease_seconds,
             retry: options.retry,
             provider_http: crate::providers::salesforce::client::http_client(
-                std::time::Duration::from_secs(30),
+                options.provider_timeout,
             ),
         }))
     }

@@ -821,7 +821,16 @@ async fn a_second_rotate_while_one_runs_is_refused() {
 
 #[tokio::test]
 async fn faults_at_every_salesforce_operation_never_lose_a_credential() {
-    let w = world().await;
+    // A short provider timeout, so a hung call fails fast.
+    let options = rotary::config::Options {
+        provider_timeout: std::time::Duration::from_millis(500),
+        ..crate::helpers::test_options()
+    };
+    let url = crate::helpers::fresh_database().await;
+    let w = world_with(
+        crate::helpers::spawn_server(&url, rotary::crypto::Key::generate(), options, false).await,
+    )
+    .await;
     let id = w.create().await;
     for op in [
         "token",
@@ -836,6 +845,8 @@ async fn faults_at_every_salesforce_operation_never_lose_a_credential() {
                 json!({"status": 503}),
                 json!({"reset": true}),
                 json!({"status": 401}),
+                json!({"status": 403}),
+                json!({"hang": true}),
             ] {
                 w.control(Method::PUT, "faults", json!([{"id": "f", "match": {"op": op, "times": 1}, "phase": phase, "action": action}])).await;
                 let r = w.rotate(&id).await;
@@ -855,6 +866,21 @@ async fn faults_at_every_salesforce_operation_never_lose_a_credential() {
             }
         }
     }
+    // The REST-secret setting switched off mid-life: refused, nothing lost, and it recovers.
+    w.control(
+        Method::PATCH,
+        "org/settings",
+        json!({"restSecretAccess": false}),
+    )
+    .await;
+    assert_eq!(w.rotate(&id).await.status, 500);
+    w.assert_converged(&id).await;
+    w.control(
+        Method::PATCH,
+        "org/settings",
+        json!({"restSecretAccess": true}),
+    )
+    .await;
     // A rotation still works after all that.
     assert_eq!(w.rotate(&id).await.status, 200);
     w.assert_converged(&id).await;
