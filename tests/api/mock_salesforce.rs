@@ -1183,3 +1183,264 @@ async fn control_api_reports_state_seeds_and_keeps_secrets_out_of_the_log() {
         json!([])
     );
 }
+
+#[tokio::test]
+async fn every_other_knob_switches_between_its_two_behaviours() {
+    let org = org().await;
+    let token = org.login().await;
+    let staged_url = format!("{}/staged", org.creds());
+
+    // identity_host
+    let id_url = |r: &Resp| r.json()["id"].as_str().unwrap().to_string();
+    assert!(
+        id_url(&org.token(&org.connector.key, &org.connector.secret).await)
+            .starts_with("https://login.salesforce.com/id/")
+    );
+    org.knobs(json!({"identity_host": "https://acme.my.salesforce.com"}))
+        .await;
+    assert!(
+        id_url(&org.token(&org.connector.key, &org.connector.secret).await)
+            .starts_with("https://acme.my.salesforce.com/id/")
+    );
+
+    // usage_lists_unused_apps
+    org.send(
+        Method::PATCH,
+        &format!("/__mock/apps/{}", org.billing.id),
+        None,
+        Some(json!({"hasUsage": false})),
+    )
+    .await;
+    let count = |r: Resp| r.json()["apps"].as_array().unwrap().len();
+    assert_eq!(
+        count(
+            org.send(
+                Method::GET,
+                "/services/data/v65.0/apps/oauth/usage",
+                Some(&token),
+                None
+            )
+            .await
+        ),
+        1
+    );
+    org.knobs(json!({"usage_lists_unused_apps": true})).await;
+    assert_eq!(
+        count(
+            org.send(
+                Method::GET,
+                "/services/data/v65.0/apps/oauth/usage",
+                Some(&token),
+                None
+            )
+            .await
+        ),
+        2
+    );
+
+    // duplicate_post_status and rest_secret_off_error=404
+    org.stage(&token).await;
+    assert_eq!(
+        org.send(Method::POST, &staged_url, Some(&token), None)
+            .await
+            .status,
+        400
+    );
+    org.knobs(json!({"duplicate_post_status": 409})).await;
+    assert_eq!(
+        org.send(Method::POST, &staged_url, Some(&token), None)
+            .await
+            .status,
+        409
+    );
+    org.send(
+        Method::PATCH,
+        "/__mock/org/settings",
+        None,
+        Some(json!({"restSecretAccess": false})),
+    )
+    .await;
+    org.knobs(json!({"rest_secret_off_error": "404"})).await;
+    assert_eq!(
+        org.send(Method::GET, &staged_url, Some(&token), None)
+            .await
+            .status,
+        404
+    );
+    org.send(
+        Method::PATCH,
+        "/__mock/org/settings",
+        None,
+        Some(json!({"restSecretAccess": true})),
+    )
+    .await;
+
+    // revoke_sessions_on_credential_delete: a session minted with the staged key.
+    let staged = org
+        .send(Method::GET, &staged_url, Some(&token), None)
+        .await
+        .json()["stagedCredentials"][0]
+        .clone();
+    let (sk, ss) = (
+        staged["key"].as_str().unwrap().to_string(),
+        staged["secret"].as_str().unwrap().to_string(),
+    );
+    let kept = org.token(&sk, &ss).await.json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    org.knobs(json!({"revoke_sessions_on_credential_delete": false}))
+        .await;
+    let item = staged["url"].as_str().unwrap().to_string();
+    assert_eq!(
+        org.send(Method::DELETE, &item, Some(&token), None)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        org.send(Method::GET, &org.creds(), Some(&kept), None)
+            .await
+            .status,
+        200,
+        "sessions survive by default"
+    );
+    let staged = org.stage(&token).await;
+    let (k, s) = (
+        staged["key"].as_str().unwrap().to_string(),
+        staged["secret"].as_str().unwrap().to_string(),
+    );
+    let doomed = org.token(&k, &s).await.json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    org.knobs(json!({"revoke_sessions_on_credential_delete": true}))
+        .await;
+    org.send(
+        Method::DELETE,
+        staged["url"].as_str().unwrap(),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(
+        org.send(Method::GET, &org.creds(), Some(&doomed), None)
+            .await
+            .status,
+        401
+    );
+
+    // revocation_delay_ms and new_credential_delay_ms
+    org.knobs(json!({"revocation_delay_ms": 60_000, "new_credential_delay_ms": 60_000}))
+        .await;
+    assert!(
+        org.authenticates(&k, &s).await,
+        "a deleted key lingers for revocation_delay_ms"
+    );
+    let fresh = org.stage(&token).await;
+    let (fk, fs) = (
+        fresh["key"].as_str().unwrap().to_string(),
+        fresh["secret"].as_str().unwrap().to_string(),
+    );
+    assert!(
+        !org.authenticates(&fk, &fs).await,
+        "a new staged key is not accepted yet"
+    );
+    org.send(
+        Method::POST,
+        "/__mock/clock/advance",
+        None,
+        Some(json!({"seconds": 61})),
+    )
+    .await;
+    assert!(org.authenticates(&fk, &fs).await);
+    assert!(!org.authenticates(&k, &s).await);
+    org.knobs(json!({"revocation_delay_ms": 0, "new_credential_delay_ms": 0}))
+        .await;
+
+    // session_mode absolute: activity does not extend a session.
+    org.knobs(json!({"session_mode": "absolute"})).await;
+    let token = org.login().await;
+    for _ in 0..3 {
+        org.send(
+            Method::POST,
+            "/__mock/clock/advance",
+            None,
+            Some(json!({"seconds": 50 * 60})),
+        )
+        .await;
+        org.send(Method::GET, &org.creds(), Some(&token), None)
+            .await;
+    }
+    assert_eq!(
+        org.send(Method::GET, &org.creds(), Some(&token), None)
+            .await
+            .status,
+        401
+    );
+    org.knobs(json!({"session_mode": "sliding"})).await;
+
+    // revoke_sessions_on_oauth_disable and oauth_disabled_token_error
+    let token = org.login().await;
+    let billing_session = org
+        .token(&org.billing.key, &org.billing.secret)
+        .await
+        .json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    org.knobs(json!({"revoke_sessions_on_oauth_disable": true}))
+        .await;
+    let disable = "<updateMetadata><metadata xsi:type=\"ExtlClntAppConfigurablePolicies\"><fullName>Billing_Sync_plcy</fullName><isOauthPluginEnabled>false</isOauthPluginEnabled></metadata></updateMetadata>";
+    post_soap(&org, "/services/Soap/m/65.0", soap(&token, disable)).await;
+    assert_eq!(
+        org.send(Method::GET, &org.creds(), Some(&billing_session), None)
+            .await
+            .status,
+        401
+    );
+    oauth_error(
+        &org.token(&org.billing.key, &org.billing.secret).await,
+        "invalid_client_id",
+        "client identifier invalid",
+    );
+    org.knobs(json!({"oauth_disabled_token_error": "invalid_client"}))
+        .await;
+    oauth_error(
+        &org.token(&org.billing.key, &org.billing.secret).await,
+        "invalid_client",
+        "app must be installed into org",
+    );
+
+    // metadata_missing_required: merge keeps an omitted isEnabled, overwrite resets it to true.
+    let set_enabled = |v: bool| {
+        format!("<updateMetadata><metadata xsi:type=\"ExtlClntAppConfigurablePolicies\"><fullName>Billing_Sync_plcy</fullName><isEnabled>{v}</isEnabled></metadata></updateMetadata>")
+    };
+    let oauth_on = "<updateMetadata><metadata xsi:type=\"ExtlClntAppConfigurablePolicies\"><fullName>Billing_Sync_plcy</fullName><isOauthPluginEnabled>true</isOauthPluginEnabled></metadata></updateMetadata>";
+    let plugins = |org: &Org| {
+        let state = org.mock.org();
+        state.apps[1].plugins_enabled
+    };
+    post_soap(
+        &org,
+        "/services/Soap/m/65.0",
+        soap(&token, &set_enabled(false)),
+    )
+    .await;
+    post_soap(&org, "/services/Soap/m/65.0", soap(&token, oauth_on)).await;
+    assert!(!plugins(&org), "merge: the omitted isEnabled keeps false");
+    org.knobs(json!({"metadata_missing_required": "overwrite"}))
+        .await;
+    post_soap(&org, "/services/Soap/m/65.0", soap(&token, oauth_on)).await;
+    assert!(
+        plugins(&org),
+        "overwrite: the omitted isEnabled becomes true"
+    );
+
+    // latency_ms
+    org.knobs(json!({"latency_ms": 300})).await;
+    let started = std::time::Instant::now();
+    org.send(Method::GET, &org.creds(), Some(&token), None)
+        .await;
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+}

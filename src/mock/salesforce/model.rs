@@ -145,6 +145,8 @@ pub struct Knobs {
     /// Calls allowed per 24 hours before `REQUEST_LIMIT_EXCEEDED`.
     pub api_limit_24h: u64,
     pub latency_ms: u64,
+    pub new_credential_delay_ms: u64,
+    pub revocation_delay_ms: u64,
 }
 
 impl Default for Knobs {
@@ -174,6 +176,8 @@ impl Default for Knobs {
             session_mode: "sliding".into(),
             api_limit_24h: 15_000,
             latency_ms: 0,
+            new_credential_delay_ms: 0,
+            revocation_delay_ms: 0,
         }
     }
 }
@@ -331,16 +335,31 @@ impl Org {
 
     /// The app and consumer holding a credential key, and whether it is the primary, an
     /// Active staged or a Rotated (previous) credential that still authenticates.
+    /// Knobs `new_credential_delay_ms` (a new staged key is not accepted at once) and
+    /// `revocation_delay_ms` (a deleted key is still accepted for a while) model Salesforce's
+    /// eventual consistency.
     pub fn find_key(&self, key: &str) -> Option<(&App, &Consumer, &Cred)> {
+        let now = self.now();
+        let new_delay = Duration::milliseconds(self.knobs.new_credential_delay_ms as i64);
+        let revocation_delay = Duration::milliseconds(self.knobs.revocation_delay_ms as i64);
         for app in &self.apps {
             for consumer in &app.consumers {
                 if consumer.primary.key == key {
                     return Some((app, consumer, &consumer.primary));
                 }
                 if let Some(slot) = &consumer.slot {
-                    if slot.cred.key == key && slot.state != StagedState::Expired {
+                    let propagated =
+                        slot.state != StagedState::Active || now >= slot.created_at + new_delay;
+                    if slot.cred.key == key && slot.state != StagedState::Expired && propagated {
                         return Some((app, consumer, &slot.cred));
                     }
+                }
+                if let Some(gone) = consumer
+                    .graveyard
+                    .iter()
+                    .find(|g| g.cred.key == key && now < g.at + revocation_delay)
+                {
+                    return Some((app, consumer, &gone.cred));
                 }
             }
         }
