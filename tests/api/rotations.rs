@@ -1089,3 +1089,51 @@ async fn the_audit_log_records_every_action_with_actor_and_outcome() {
         json!("You are not allowed to read on audit-logs"),
     );
 }
+
+#[tokio::test]
+async fn an_app_with_several_consumers_rotates_the_first_and_says_so() {
+    let w = world().await;
+    w.control(
+        Method::PATCH,
+        &format!("apps/{}", w.billing.id),
+        json!({"addConsumers": 1}),
+    )
+    .await;
+    let r = w.app.post(BASE, &w.token, w.sample()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let id = r.body["secretRotation"]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        r.body["secretRotation"]["lastRotationMessage"],
+        json!(format!(
+            "Salesforce app \"{}\" has 2 consumers; Rotary rotated the first one only. Assign each consumer to its own External Client App if all need rotation.",
+            w.billing.id
+        ))
+    );
+    let state = w.control(Method::GET, "state", Value::Null).await;
+    let consumers = state["apps"][1]["consumers"].as_array().unwrap();
+    assert_ne!(
+        consumers[0]["primary"]["key"],
+        json!(w.billing.key),
+        "the first consumer was rotated"
+    );
+    let (key, _) = w.mapped().await;
+    assert_eq!(consumers[0]["primary"]["key"], json!(key));
+    assert_eq!(
+        consumers[1]["slot"],
+        Value::Null,
+        "the second consumer is untouched"
+    );
+    // An app with no consumer cannot be rotated.
+    w.control(
+        Method::PATCH,
+        &format!("apps/{}", w.billing.id),
+        json!({"clearConsumers": true}),
+    )
+    .await;
+    let r = w.rotate(&id).await;
+    assert_eq!(r.status, 500);
+    assert_eq!(
+        r.body["message"],
+        json!(format!("Rotary encountered an issue while generating credentials with the configured inputs: Salesforce app \"{}\" has no consumers configured for rotation", w.billing.id))
+    );
+}
