@@ -44,6 +44,7 @@ pub enum Subject {
     Workspace,
     AppConnections,
     SecretRotation,
+    Webhooks,
 }
 
 impl Subject {
@@ -56,6 +57,7 @@ impl Subject {
             Subject::Workspace => "workspace",
             Subject::AppConnections => "app-connections",
             Subject::SecretRotation => "secret-rotation",
+            Subject::Webhooks => "webhooks",
         }
     }
 }

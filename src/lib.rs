@@ -17,6 +17,7 @@ pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod validation;
+pub mod webhooks;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -12,6 +12,7 @@ pub mod projects;
 pub mod scope;
 pub mod secret_rotations;
 pub mod secrets;
+pub mod webhooks;
 
 use std::time::Instant;
 
@@ -141,6 +142,12 @@ pub fn router(state: AppState) -> Router {
             "/api/v2/secret-rotations/salesforce-oauth-credentials/{rotationId}/runs",
             get(sr::runs),
         )
+        .route("/api/v1/webhooks", post(webhooks::create).get(webhooks::list))
+        .route(
+            "/api/v1/webhooks/{webhookId}",
+            axum::routing::patch(webhooks::update).delete(webhooks::delete),
+        )
+        .route("/api/v1/webhooks/{webhookId}/test", post(webhooks::test))
         .route("/api/v3/secrets/raw", get(s::list_secrets))
         .route(
             "/api/v3/secrets/raw/{secretName}",
@@ -272,6 +279,7 @@ impl Modify for BearerAuth {
         secret_rotations::update, secret_rotations::delete, secret_rotations::generated_credentials,
         secret_rotations::rotate_secrets, secret_rotations::check_credentials, secret_rotations::runs,
         audit_logs::list,
+        webhooks::create, webhooks::list, webhooks::update, webhooks::delete, webhooks::test,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::Issue))
 )]

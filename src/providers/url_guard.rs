@@ -6,9 +6,16 @@ use std::net::IpAddr;
 
 /// Normalizes like Infisical (https:// when no scheme, no trailing slash) and checks the URL.
 pub async fn check_instance_url(raw: &str, allow_internal: bool) -> Result<String, String> {
+    check_url(raw, allow_internal, true).await
+}
+
+/// Checks a URL Rotary will call (a webhook, say): https and a public host, unless allowed.
+pub async fn check_url(raw: &str, allow_internal: bool, base_only: bool) -> Result<String, String> {
     let trimmed = raw.trim().trim_end_matches('/');
     let normalized = if trimmed.starts_with("http://") || trimmed.starts_with("https://") {
         trimmed.to_string()
+    } else if trimmed.contains("://") {
+        return Err(format!("'{raw}' must be an http or https URL"));
     } else {
         format!("https://{trimmed}")
     };
@@ -18,7 +25,7 @@ pub async fn check_instance_url(raw: &str, allow_internal: bool) -> Result<Strin
         .host_str()
         .ok_or_else(|| format!("'{raw}' has no host"))?
         .to_string();
-    if url.path() != "/" || url.query().is_some() {
+    if base_only && (url.path() != "/" || url.query().is_some()) {
         return Err(
             "the instance URL must be the org's base URL, e.g. https://acme.my.salesforce.com"
                 .into(),
@@ -28,7 +35,11 @@ pub async fn check_instance_url(raw: &str, allow_internal: bool) -> Result<Strin
         return Ok(normalized);
     }
     if url.scheme() != "https" {
-        return Err("the instance URL must use https".into());
+        return Err(if base_only {
+            "the instance URL must use https".into()
+        } else {
+            "the URL must use https".into()
+        });
     }
     let port = url.port_or_known_default().unwrap_or(443);
     let addresses: Vec<IpAddr> = match host.trim_matches(['[', ']']).parse::<IpAddr>() {
@@ -108,5 +119,12 @@ mod tests {
             .await
             .is_err());
         assert!(check_instance_url("https://", false).await.is_err());
+        assert!(check_url("ftp://x/y", true, false).await.is_err());
+        assert_eq!(
+            check_url("http://127.0.0.1:9/hook", true, false)
+                .await
+                .unwrap(),
+            "http://127.0.0.1:9/hook"
+        );
     }
 }

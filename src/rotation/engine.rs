@@ -611,6 +611,20 @@ impl Ctx<'_> {
                 "the rotation's active index changed under this run".into(),
             ));
         }
+        // The event goes out with the change: both commit, or neither.
+        crate::webhooks::enqueue_rotation(
+            &mut tx,
+            crate::webhooks::RotationEvent {
+                event: crate::webhooks::ROTATION_SUCCEEDED,
+                project_id: rotation.project_id,
+                env_id: rotation.env_id,
+                secret_path: &rotation.folder_path,
+                rotation_name: &rotation.name,
+                triggered_manually: manual,
+                error_message: None,
+            },
+        )
+        .await?;
         tx.commit().await?;
         self.run.step = "published".into();
         tracing::info!(rotation_id = %rotation.id, run_id = %self.run.id, "rotation published");
@@ -662,8 +676,21 @@ impl Ctx<'_> {
                 .bind(now)
                 .bind(&message)
                 .bind(self.run.id.to_string())
-                .bind(next)
+                                .bind(next)
                 .execute(&mut *tx)
+                .await?;
+                crate::webhooks::enqueue_rotation(
+                    &mut tx,
+                    crate::webhooks::RotationEvent {
+                        event: crate::webhooks::ROTATION_FAILED,
+                        project_id: rotation.project_id,
+                        env_id: rotation.env_id,
+                        secret_path: &rotation.folder_path,
+                        rotation_name: &rotation.name,
+                        triggered_manually: self.run.trigger != "scheduled",
+                        error_message: Some(&message),
+                    },
+                )
                 .await?;
             }
             tx.commit().await

@@ -60,12 +60,26 @@ impl RetryPolicy {
 
 /// Runs the scheduler until the process ends.
 pub fn spawn(state: AppState, config: SchedulerConfig) -> tokio::task::JoinHandle<()> {
+    // Webhook deliveries have their own loop: a slow endpoint never delays a rotation.
+    tokio::spawn({
+        let state = state.clone();
+        let interval = config.poll_interval;
+        async move {
+            loop {
+                if let Err(e) = crate::webhooks::deliver_due(&state, 32).await {
+                    tracing::warn!(error = %e, "webhook delivery failed");
+                }
+                tokio::time::sleep(interval).await;
+            }
+        }
+    });
     tokio::spawn(async move {
         let slots = Arc::new(Semaphore::new(config.concurrency));
         loop {
             if let Err(e) = tick(&state, &config, &slots).await {
                 tracing::warn!(error = %e, "scheduler tick failed");
             }
+
             tokio::time::sleep(config.poll_interval).await;
         }
     })

@@ -19,3 +19,4 @@ mod rotations;
 mod salesforce_client;
 mod scheduler;
 mod secrets;
+mod webhooks;

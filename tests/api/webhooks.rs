@@ -1,0 +1,266 @@
+//! Project webhooks: signed deliveries from the outbox, once each, retried when the endpoint
+//! fails, with Infisical's payload for rotation failures.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::{HeaderMap, StatusCode};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_error, fresh_database, spawn_server, test_options};
+use crate::rotations::{world_with, World};
+
+#[derive(Clone, Default)]
+struct Receiver {
+    got: Arc<Mutex<Vec<(HeaderMap, String)>>>,
+    fail_first: Arc<Mutex<usize>>,
+}
+
+async fn receiver(fail_first: usize) -> (Receiver, String) {
+    let r = Receiver {
+        fail_first: Arc::new(Mutex::new(fail_first)),
+        ..Default::default()
+    };
+    let state = r.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: String| {
+            let state = state.clone();
+            async move {
+                let mut fail = state.fail_first.lock().unwrap();
+                if *fail > 0 {
+                    *fail -= 1;
+                    return StatusCode::INTERNAL_SERVER_ERROR;
+                }
+                state.got.lock().unwrap().push((headers, body));
+                StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (r, url)
+}
+
+async fn world() -> World {
+    let url = fresh_database().await;
+    world_with(spawn_server(&url, rotary::crypto::Key::generate(), test_options(), true).await)
+        .await
+}
+
+impl Receiver {
+    async fn wait_for(&self, n: usize) -> Vec<(HeaderMap, Value)> {
+        for _ in 0..100 {
+            if self.got.lock().unwrap().len() >= n {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.got
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(h, b)| (h.clone(), serde_json::from_str(b).unwrap()))
+            .collect()
+    }
+}
+
+fn verify(headers: &HeaderMap, body: &Value, key: &str) {
+    let header = headers["x-infisical-signature"].to_str().unwrap();
+    let (t, _) = header.split_once(';').unwrap();
+    let t: i64 = t.trim_start_matches("t=").parse().unwrap();
+    assert_eq!(
+        rotary::webhooks::sign(key.as_bytes(), t, &body.to_string()),
+        header,
+        "the signature verifies"
+    );
+}
+
+#[tokio::test]
+async fn rotation_events_arrive_signed_and_once() {
+    let w = world().await;
+    let (rx, url) = receiver(0).await;
+    let r = w
+        .app
+        .post("/api/v1/webhooks", &w.token, json!({"workspaceId": w.project, "environment": "dev", "webhookUrl": url, "webhookSecretKey": "s3cret", "secretPath": "/"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["message"], "Successfully created webhook");
+    assert_eq!(r.body["webhook"]["hasSecretKey"], true);
+    assert!(!r.body.to_string().contains("s3cret"));
+    let id = w.create().await;
+    let got = rx.wait_for(1).await;
+    assert_eq!(got[0].1["event"], "secrets.rotation-succeeded");
+    verify(&got[0].0, &got[0].1, "s3cret");
+    assert_eq!(
+        got[0].1["project"]["rotationName"],
+        "my-salesforce-rotation"
+    );
+    assert_eq!(got[0].1["project"]["environment"], "dev");
+    assert_eq!(got[0].1["project"]["triggeredManually"], true);
+
+    w.control(
+        Method::PATCH,
+        "users/rotary-runas@demo.example",
+        json!({"viewClientSecret": false}),
+    )
+    .await;
+    assert_eq!(w.rotate(&id).await.status, 500);
+    let got = rx.wait_for(2).await;
+    let failed = &got[1].1;
+    assert_eq!(failed["event"], "secrets.rotation-failed");
+    assert_eq!(
+        failed["project"]["errorMessage"],
+        "Credential rotation failed due to an authentication/authorization error. Check the rotation status in the dashboard for more details."
+    );
+    verify(&got[1].0, failed, "s3cret");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(rx.got.lock().unwrap().len(), 2, "each event once");
+    let delivered: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM webhook_deliveries WHERE status = 'delivered'")
+            .fetch_one(&w.app.pool)
+            .await
+            .unwrap();
+    assert_eq!(delivered, 2);
+}
+
+#[tokio::test]
+async fn a_failing_endpoint_gets_the_event_again_later() {
+    let w = world().await;
+    let (rx, url) = receiver(1).await;
+    w.app
+        .post(
+            "/api/v1/webhooks",
+            &w.token,
+            json!({"workspaceId": w.project, "environment": "dev", "webhookUrl": url}),
+        )
+        .await;
+    w.create().await;
+    let got = rx.wait_for(1).await;
+    assert_eq!(got.len(), 1, "delivered on the second attempt");
+    assert!(
+        got[0].0.get("x-infisical-signature").is_none(),
+        "unsigned without a key"
+    );
+    let attempts: i32 = sqlx::query_scalar("SELECT attempts FROM webhook_deliveries")
+        .fetch_one(&w.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(attempts, 2);
+}
+
+#[tokio::test]
+async fn webhook_api_test_update_delete_and_refusals() {
+    let w = world().await;
+    let (rx, url) = receiver(0).await;
+    let r = w.app.post("/api/v1/webhooks", &w.token, json!({"workspaceId": w.project, "environment": "dev", "webhookUrl": url, "webhookSecretKey": "k"})).await;
+    let id = r.body["webhook"]["id"].as_str().unwrap().to_string();
+    let r = w
+        .app
+        .post(&format!("/api/v1/webhooks/{id}/test"), &w.token, json!({}))
+        .await;
+    assert_eq!(r.body, json!({"message": "Successfully tested webhook"}));
+    let got = rx.wait_for(1).await;
+    assert_eq!(got[0].1["event"], "test");
+    verify(&got[0].0, &got[0].1, "k");
+    let r = w
+        .app
+        .get(
+            &format!("/api/v1/webhooks?workspaceId={}", w.project),
+            &w.token,
+        )
+        .await;
+    assert_eq!(r.body["webhooks"][0]["lastStatus"], "success");
+    let r = w
+        .app
+        .patch(
+            &format!("/api/v1/webhooks/{id}"),
+            &w.token,
+            json!({"isDisabled": true}),
+        )
+        .await;
+    assert_eq!(r.body["webhook"]["isDisabled"], true);
+    w.create().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        rx.got.lock().unwrap().len(),
+        1,
+        "a disabled webhook gets nothing"
+    );
+    let r = w
+        .app
+        .delete(&format!("/api/v1/webhooks/{id}"), &w.token, None)
+        .await;
+    assert_eq!(r.body["message"], "Successfully deleted webhook");
+    let r = w
+        .app
+        .post(&format!("/api/v1/webhooks/{id}/test"), &w.token, json!({}))
+        .await;
+    assert_error(
+        &r,
+        404,
+        "NotFound",
+        json!(format!("Webhook with ID '{id}' not found")),
+    );
+
+    let r = w
+        .app
+        .post(
+            "/api/v1/webhooks",
+            &w.token,
+            json!({"workspaceId": w.project, "environment": "dev", "webhookUrl": "ftp://x"}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let dead = w.app.post("/api/v1/webhooks", &w.token, json!({"workspaceId": w.project, "environment": "dev", "webhookUrl": "http://127.0.0.1:9/hook"})).await;
+    let dead_id = dead.body["webhook"]["id"].as_str().unwrap().to_string();
+    let r = w
+        .app
+        .post(
+            &format!("/api/v1/webhooks/{dead_id}/test"),
+            &w.token,
+            json!({}),
+        )
+        .await;
+    assert_error(
+        &r,
+        400,
+        "BadRequest",
+        json!("Webhook test failed: the endpoint could not be reached: connection failed"),
+    );
+    let (viewer_id, viewer) = w.app.new_identity(&w.token, "viewer", "member").await;
+    w.app
+        .post(
+            &format!(
+                "/api/v2/workspace/{}/identity-memberships/{viewer_id}",
+                w.project
+            ),
+            &w.token,
+            json!({"role": "member"}),
+        )
+        .await;
+    let r = w
+        .app
+        .post(
+            "/api/v1/webhooks",
+            &viewer,
+            json!({"workspaceId": w.project, "environment": "dev", "webhookUrl": url}),
+        )
+        .await;
+    assert_error(
+        &r,
+        403,
+        "PermissionDenied",
+        json!("You are not allowed to create on webhooks"),
+    );
+    let r = w
+        .app
+        .get(
+            &format!("/api/v1/webhooks?workspaceId={}", w.project),
+            &viewer,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+}
