@@ -9,40 +9,13 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{fresh_database, ServerProcess};
-use crate::rotations::World;
+use crate::rotations::{world_with, World};
 
 const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 const LEASE: &str = "1";
 
 async fn world_on(server: &ServerProcess, url: &str) -> World {
-    let app = server.app(url).await;
-    let token = app.admin_token().await;
-    let project = app.create_project(&token, "Billing").await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let (mock, org_base) = rotary::mock::salesforce::spawn(listener, None, None)
-        .await
-        .unwrap();
-    let apps = mock.seeded_apps();
-    let r = app
-        .post(
-            "/api/v1/app-connections/salesforce",
-            &token,
-            json!({"name": "sf", "method": "client-credentials", "projectId": project,
-                   "credentials": {"instanceUrl": org_base, "consumerKey": apps[0].key, "consumerSecret": apps[0].secret}}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    World {
-        connection: r.body["appConnection"]["id"].as_str().unwrap().to_string(),
-        app,
-        token,
-        project,
-        _mock: mock,
-        org_base,
-        http: reqwest::Client::new(),
-        connector: apps[0].clone(),
-        billing: apps[1].clone(),
-    }
+    world_with(server.app(url).await).await
 }
 
 #[tokio::test]
