@@ -23,6 +23,11 @@ fn docker_compose_file_parses_and_wires_the_services() {
     assert!(services["postgres"]["healthcheck"]["test"]
         .to_string()
         .contains("pg_isready"));
+    let mock = &services["mock-salesforce"];
+    assert_eq!(mock["command"][0], "mock-salesforce");
+    assert!(mock["healthcheck"]["test"]
+        .to_string()
+        .contains("/services/data"));
     let dockerfile =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Dockerfile")).unwrap();
     assert!(
