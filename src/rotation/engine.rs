@@ -16,7 +16,6 @@ use std::time::Duration;
 use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use uuid::Uuid;
 
 use crate::access::project_key;
@@ -730,9 +729,4 @@ pub async fn cleanup_failed_creation(state: &AppState, rotation_id: Uuid) {
             }
         }
     }
-}
-
-/// Parameters a person can read in `lastRotationMessage` and the run history.
-pub fn value_str(v: &Value) -> String {
-    v.as_str().unwrap_or_default().to_string()
 }
