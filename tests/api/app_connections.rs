@@ -296,14 +296,7 @@ async fn another_projects_connection_is_invisible_and_viewers_cannot_manage() {
     );
 
     w.app
-        .post(
-            &format!(
-                "/api/v2/workspace/{}/identity-memberships/{viewer_id}",
-                w.project
-            ),
-            &w.token,
-            json!({"role": "viewer"}),
-        )
+        .add_member(&w.token, &w.project, &viewer_id, "viewer")
         .await;
     let r = w
         .app

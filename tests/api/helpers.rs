@@ -257,6 +257,18 @@ impl TestApp {
         (id, token)
     }
 
+    /// Makes an identity a member of a project with a role (as the project's admin).
+    pub async fn add_member(&self, admin: &str, project: &str, identity_id: &str, role: &str) {
+        let r = self
+            .post(
+                &format!("/api/v2/workspace/{project}/identity-memberships/{identity_id}"),
+                admin,
+                json!({"role": role}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
         sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
             .fetch_one(&self.pool)

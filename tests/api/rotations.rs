@@ -1066,14 +1066,7 @@ async fn the_audit_log_records_every_action_with_actor_and_outcome() {
     );
     let (viewer_id, viewer) = w.app.new_identity(&w.token, "viewer", "member").await;
     w.app
-        .post(
-            &format!(
-                "/api/v2/workspace/{}/identity-memberships/{viewer_id}",
-                w.project
-            ),
-            &w.token,
-            json!({"role": "viewer"}),
-        )
+        .add_member(&w.token, &w.project, &viewer_id, "viewer")
         .await;
     let r = w
         .app

@@ -232,14 +232,7 @@ async fn webhook_api_test_update_delete_and_refusals() {
     );
     let (viewer_id, viewer) = w.app.new_identity(&w.token, "viewer", "member").await;
     w.app
-        .post(
-            &format!(
-                "/api/v2/workspace/{}/identity-memberships/{viewer_id}",
-                w.project
-            ),
-            &w.token,
-            json!({"role": "member"}),
-        )
+        .add_member(&w.token, &w.project, &viewer_id, "member")
         .await;
     let r = w
         .app
