@@ -172,6 +172,21 @@ async fn signing_key(
     key.open(ct, &key_aad(webhook_id)).ok()
 }
 
+/// Remembers how the webhook's last call went (shown as `lastStatus`).
+pub async fn record_result(
+    db: &sqlx::PgPool,
+    webhook_id: Uuid,
+    result: &Result<(), String>,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE webhooks SET last_status = $2, last_run_error_message = $3 WHERE id = $1")
+        .bind(webhook_id)
+        .bind(if result.is_ok() { "success" } else { "failed" })
+        .bind(result.as_ref().err())
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// Delivers due events (called by the scheduler loop); how many were attempted.
 pub async fn deliver_due(state: &AppState, limit: i64) -> sqlx::Result<usize> {
     let mut tx = state.pool.begin().await?;
@@ -220,14 +235,7 @@ pub async fn deliver_due(state: &AppState, limit: i64) -> sqlx::Result<usize> {
         .bind(delay)
         .execute(&state.pool)
         .await?;
-        sqlx::query(
-            "UPDATE webhooks SET last_status = $2, last_run_error_message = $3 WHERE id = $1",
-        )
-        .bind(d.webhook_id)
-        .bind(if result.is_ok() { "success" } else { "failed" })
-        .bind(&error)
-        .execute(&state.pool)
-        .await?;
+        record_result(&state.pool, d.webhook_id, &result).await?;
     }
     Ok(attempted)
 }

@@ -199,6 +199,23 @@ async fn rotation_for(
     Ok((row, access))
 }
 
+/// The project a request names by its `projectId` string (Infisical takes any string; one
+/// that is not an id names no project), if the caller may act on its rotations.
+async fn project_for(
+    state: &AppState,
+    auth: &Auth,
+    raw: &str,
+    action: Action,
+) -> ApiResult<(Uuid, ProjectAccess)> {
+    let raw = raw.trim();
+    let id = raw
+        .parse::<Uuid>()
+        .map_err(|_| ApiError::not_found(format!("Project with ID '{raw}' not found")))?;
+    let access = project_access(state, auth, id).await?;
+    access.require(action, Subject::SecretRotation)?;
+    Ok((id, access))
+}
+
 /// Whether a worker is working on the rotation now (an unfinished run with a live lease).
 async fn run_in_flight(state: &AppState, rotation_id: Uuid) -> ApiResult<Option<RunRow>> {
     let run = store::open_run(&state.pool, rotation_id).await?;
@@ -285,11 +302,7 @@ async fn list(
     project_id: &str,
     only: Option<&str>,
 ) -> ApiResult<Json<RotationList>> {
-    let id = project_id.trim().parse::<Uuid>().map_err(|_| {
-        ApiError::not_found(format!("Project with ID '{}' not found", project_id.trim()))
-    })?;
-    let access = project_access(state, auth, id).await?;
-    access.require(Action::Read, Subject::SecretRotation)?;
+    let (id, _) = project_for(state, auth, project_id, Action::Read).await?;
     let mut out = Vec::new();
     for row in store::list_visible(&state.pool, id, only).await? {
         out.push(view(state, row).await?);
@@ -384,11 +397,7 @@ pub async fn get_by_name(
     ApiPath(name): ApiPath<String>,
     ApiInput(q): ApiInput<ByNameQuery>,
 ) -> ApiResult<Json<RotationEnvelope>> {
-    let project_id = q.project_id.trim().parse::<Uuid>().map_err(|_| {
-        ApiError::not_found(format!("Project with ID '{}' not found", q.project_id))
-    })?;
-    let access = project_access(&state, &auth, project_id).await?;
-    access.require(Action::Read, Subject::SecretRotation)?;
+    let (project_id, _) = project_for(&state, &auth, &q.project_id, Action::Read).await?;
     let (env, path, _) = folder_of(
         &state,
         project_id,
@@ -606,14 +615,7 @@ pub async fn create(
     let name = body.name.trim().to_string();
     check_slug("name", &name)?;
     check_slug("environment", body.environment.trim())?;
-    let project_id = body.project_id.trim().parse::<Uuid>().map_err(|_| {
-        ApiError::not_found(format!(
-            "Project with ID '{}' not found",
-            body.project_id.trim()
-        ))
-    })?;
-    let access = project_access(&state, &auth, project_id).await?;
-    access.require(Action::Create, Subject::SecretRotation)?;
+    let (project_id, _) = project_for(&state, &auth, &body.project_id, Action::Create).await?;
     let secret_path = body.secret_path.trim().to_string();
     let (env, path, folder_id) =
         folder_of(&state, project_id, body.environment.trim(), &secret_path).await?;

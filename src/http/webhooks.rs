@@ -285,12 +285,7 @@ pub async fn test(
         &payload,
     )
     .await;
-    sqlx::query("UPDATE webhooks SET last_status = $2, last_run_error_message = $3 WHERE id = $1")
-        .bind(id)
-        .bind(if result.is_ok() { "success" } else { "failed" })
-        .bind(result.as_ref().err())
-        .execute(&state.pool)
-        .await?;
+    webhooks::record_result(&state.pool, id, &result).await?;
     result.map_err(|reason| ApiError::bad_request(format!("Webhook test failed: {reason}")))?;
     Ok(Json(TestResult {
         message: "Successfully tested webhook".into(),
