@@ -99,13 +99,32 @@ pub fn positive(
     value: Option<String>,
     default: i64,
 ) -> Result<i64, SettingError> {
+    whole_number(name, value, default, 1, "a positive whole number")
+}
+
+/// Parses a whole number that may be zero (zero switches the feature off).
+pub fn non_negative(
+    name: &'static str,
+    value: Option<String>,
+    default: i64,
+) -> Result<i64, SettingError> {
+    whole_number(name, value, default, 0, "a whole number (0 or more)")
+}
+
+fn whole_number(
+    name: &'static str,
+    value: Option<String>,
+    default: i64,
+    min: i64,
+    what: &str,
+) -> Result<i64, SettingError> {
     match value {
         None => Ok(default),
         Some(v) => match v.trim().parse::<i64>() {
-            Ok(n) if n > 0 => Ok(n),
+            Ok(n) if n >= min => Ok(n),
             _ => Err(SettingError {
                 name,
-                problem: format!("is invalid: '{v}' is not a positive whole number"),
+                problem: format!("is invalid: '{v}' is not {what}"),
             }),
         },
     }
@@ -160,5 +179,22 @@ mod tests {
             .to_string()
             .contains("ROTARY_LISTEN"));
         assert_eq!(listen("127.0.0.1:0").unwrap().port(), 0);
+    }
+
+    #[test]
+    fn numbers_take_their_default_and_refuse_what_is_out_of_range() {
+        assert_eq!(positive("N", None, 7).unwrap(), 7);
+        assert_eq!(positive("N", Some(" 3 ".into()), 7).unwrap(), 3);
+        assert_eq!(
+            positive("N", Some("0".into()), 7).unwrap_err().to_string(),
+            "N is invalid: '0' is not a positive whole number"
+        );
+        assert_eq!(non_negative("N", Some("0".into()), 7).unwrap(), 0);
+        assert_eq!(
+            non_negative("N", Some("-1".into()), 7)
+                .unwrap_err()
+                .to_string(),
+            "N is invalid: '-1' is not a whole number (0 or more)"
+        );
     }
 }

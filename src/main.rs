@@ -87,6 +87,11 @@ fn options() -> Result<Options, SettingError> {
         scheduler: SchedulerConfig {
             concurrency: number("ROTARY_SCHEDULER_CONCURRENCY", 16)? as usize,
             per_connection: number("ROTARY_SCHEDULER_PER_CONNECTION", 4)? as usize,
+            upcoming_notice: std::time::Duration::from_secs(config::non_negative(
+                "ROTARY_WEBHOOK_UPCOMING_SECONDS",
+                env("ROTARY_WEBHOOK_UPCOMING_SECONDS"),
+                3600,
+            )? as u64),
             ..SchedulerConfig::default()
         },
         provider_timeout: std::time::Duration::from_secs(number(

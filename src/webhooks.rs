@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
-use sqlx::{FromRow, PgConnection};
+use sqlx::{FromRow, PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::access::project_key;
@@ -17,6 +17,7 @@ use crate::store::projects;
 
 pub const ROTATION_FAILED: &str = "secrets.rotation-failed";
 pub const ROTATION_SUCCEEDED: &str = "secrets.rotation-succeeded";
+pub const ROTATION_UPCOMING: &str = "secrets.rotation-upcoming";
 /// Deliveries given up after this many attempts.
 pub const MAX_ATTEMPTS: i32 = 8;
 
@@ -33,6 +34,8 @@ pub struct RotationEvent<'a> {
     pub rotation_name: &'a str,
     pub triggered_manually: bool,
     pub error_message: Option<&'a str>,
+    /// For `secrets.rotation-upcoming`: when the rotation is due.
+    pub next_rotation_at: Option<DateTime<Utc>>,
 }
 
 /// Writes the event for every enabled webhook of the project whose environment and path
@@ -46,7 +49,7 @@ pub async fn enqueue_rotation(db: &mut PgConnection, e: RotationEvent<'_>) -> sq
         .bind(e.project_id)
         .fetch_one(&mut *db)
         .await?;
-    let payload = json!({
+    let mut payload = json!({
         "event": e.event,
         "project": {
             "workspaceId": e.project_id,
@@ -61,6 +64,9 @@ pub async fn enqueue_rotation(db: &mut PgConnection, e: RotationEvent<'_>) -> sq
         },
         "timestamp": Utc::now().timestamp_millis(),
     });
+    if let Some(at) = e.next_rotation_at {
+        payload["project"]["nextRotationAt"] = json!(at);
+    }
     sqlx::query(
         "INSERT INTO webhook_deliveries (id, webhook_id, event, payload) \
          SELECT gen_random_uuid(), w.id, $4, $5 FROM webhooks w \
@@ -75,6 +81,48 @@ pub async fn enqueue_rotation(db: &mut PgConnection, e: RotationEvent<'_>) -> sq
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// Queues `secrets.rotation-upcoming` for auto-rotations due within `lead` whose projects
+/// have webhooks, once per scheduled time (at most `limit` per call). Replicas may run this at
+/// once: the row lock and the `upcoming_notice_for` mark make each notice go out once.
+pub async fn enqueue_upcoming(db: &PgPool, lead: Duration, limit: i64) -> sqlx::Result<usize> {
+    let mut tx = db.begin().await?;
+    let due: Vec<(Uuid, Uuid, String, String, DateTime<Utc>)> = sqlx::query_as(
+        "WITH due AS ( \
+           SELECT r.id FROM secret_rotations r \
+           WHERE r.is_auto_rotation_enabled AND r.lifecycle = 'active' \
+             AND r.next_rotation_at > now() \
+             AND r.next_rotation_at <= now() + make_interval(secs => $1) \
+             AND r.upcoming_notice_for IS DISTINCT FROM r.next_rotation_at \
+             AND EXISTS (SELECT 1 FROM webhooks w WHERE w.project_id = r.project_id AND NOT w.is_disabled) \
+           ORDER BY r.next_rotation_at LIMIT $2 FOR UPDATE OF r SKIP LOCKED) \
+         UPDATE secret_rotations r SET upcoming_notice_for = r.next_rotation_at FROM due \
+         WHERE r.id = due.id \
+         RETURNING r.project_id, r.env_id, r.folder_path, r.name, r.next_rotation_at",
+    )
+    .bind(lead.as_secs_f64())
+    .bind(limit)
+    .fetch_all(&mut *tx)
+    .await?;
+    for (project_id, env_id, path, name, at) in &due {
+        enqueue_rotation(
+            &mut tx,
+            RotationEvent {
+                event: ROTATION_UPCOMING,
+                project_id: *project_id,
+                env_id: *env_id,
+                secret_path: path,
+                rotation_name: name,
+                triggered_manually: false,
+                error_message: None,
+                next_rotation_at: Some(*at),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(due.len())
 }
 
 /// Infisical's webhook-safe error text: the category, never the provider's words.
@@ -158,18 +206,27 @@ pub async fn send(
     }
 }
 
+/// The webhook's signing key, `None` when it has none. A key that cannot be opened fails the
+/// delivery: sending the event unsigned would let receivers accept forgeries.
 async fn signing_key(
     state: &AppState,
     project_id: Uuid,
     webhook_id: Uuid,
     ct: &Option<Vec<u8>>,
-) -> Option<zeroize::Zeroizing<Vec<u8>>> {
-    let ct = ct.as_ref()?;
+) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>, String> {
+    let Some(ct) = ct.as_ref() else {
+        return Ok(None);
+    };
+    let unreadable =
+        || "the webhook's signing key could not be read; set the key again".to_string();
     let project = projects::find_project(&state.pool, project_id)
         .await
-        .ok()??;
-    let key = project_key(state, &project).ok()?;
-    key.open(ct, &key_aad(webhook_id)).ok()
+        .map_err(|_| unreadable())?
+        .ok_or_else(unreadable)?;
+    let key = project_key(state, &project).map_err(|_| unreadable())?;
+    key.open(ct, &key_aad(webhook_id))
+        .map(Some)
+        .map_err(|_| unreadable())
 }
 
 /// Remembers how the webhook's last call went (shown as `lastStatus`).
@@ -209,14 +266,18 @@ pub async fn deliver_due(state: &AppState, limit: i64) -> sqlx::Result<usize> {
     tx.commit().await?;
     let attempted = due.len();
     for d in due {
-        let key = signing_key(state, d.project_id, d.webhook_id, &d.secret_key_ct).await;
-        let result = send(
-            state,
-            &d.url,
-            key.as_deref().map(|k| k.as_slice()),
-            &d.payload,
-        )
-        .await;
+        let result = match signing_key(state, d.project_id, d.webhook_id, &d.secret_key_ct).await {
+            Ok(key) => {
+                send(
+                    state,
+                    &d.url,
+                    key.as_deref().map(|k| k.as_slice()),
+                    &d.payload,
+                )
+                .await
+            }
+            Err(e) => Err(e),
+        };
         let attempts = d.attempts + 1;
         let (status, error, delay) = match &result {
             Ok(()) => ("delivered", None, 0.0),

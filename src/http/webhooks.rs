@@ -127,7 +127,7 @@ async fn find(state: &AppState, auth: &Auth, id: Uuid, action: Action) -> ApiRes
 }
 
 #[utoipa::path(post, path = "/api/v1/webhooks", tag = "Webhooks", request_body = CreateWebhook, security(("bearer" = [])),
-    description = "Events: secrets.rotation-failed (Infisical's) and secrets.rotation-succeeded, for rotations in the environment at or below secretPath.",
+    description = "Events: secrets.rotation-failed (Infisical's), secrets.rotation-succeeded, and secrets.rotation-upcoming (ROTARY_WEBHOOK_UPCOMING_SECONDS before nextRotationAt, once per scheduled time, with project.nextRotationAt), for rotations in the environment at or below secretPath.",
     responses((status = 200, body = WebhookEnvelope), (status = "4XX", body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,

@@ -621,6 +621,7 @@ impl Ctx<'_> {
                 rotation_name: &rotation.name,
                 triggered_manually: manual,
                 error_message: None,
+                next_rotation_at: None,
             },
         )
         .await?;
@@ -688,6 +689,7 @@ impl Ctx<'_> {
                         rotation_name: &rotation.name,
                         triggered_manually: self.run.trigger != "scheduled",
                         error_message: Some(&message),
+                        next_rotation_at: None,
                     },
                 )
                 .await?;

@@ -20,6 +20,9 @@ pub struct SchedulerConfig {
     pub concurrency: usize,
     /// Runs executing at once per app connection, across all replicas.
     pub per_connection: usize,
+    /// How long before `nextRotationAt` the `secrets.rotation-upcoming` webhook event is sent;
+    /// zero sends none.
+    pub upcoming_notice: Duration,
 }
 
 impl Default for SchedulerConfig {
@@ -28,6 +31,7 @@ impl Default for SchedulerConfig {
             poll_interval: Duration::from_secs(1),
             concurrency: 16,
             per_connection: 4,
+            upcoming_notice: Duration::from_secs(3600),
         }
     }
 }
@@ -64,8 +68,16 @@ pub fn spawn(state: AppState, config: SchedulerConfig) -> tokio::task::JoinHandl
     tokio::spawn({
         let state = state.clone();
         let interval = config.poll_interval;
+        let notice = config.upcoming_notice;
         async move {
             loop {
+                if !notice.is_zero() {
+                    if let Err(e) =
+                        crate::webhooks::enqueue_upcoming(&state.pool, notice, 256).await
+                    {
+                        tracing::warn!(error = %e, "queueing upcoming-rotation notices failed");
+                    }
+                }
                 if let Err(e) = crate::webhooks::deliver_due(&state, 32).await {
                     tracing::warn!(error = %e, "webhook delivery failed");
                 }

@@ -10,7 +10,7 @@ use rotary::crypto::Key;
 use rotary::rotation::scheduler::RetryPolicy;
 use serde_json::{json, Value};
 
-use crate::helpers::{fresh_database, spawn_server, test_options};
+use crate::helpers::{fresh_database, spawn_server, test_options, ServerProcess};
 use crate::rotations::{world_with, World};
 
 const BASE: &str = "/api/v2/secret-rotations/salesforce-oauth-credentials";
@@ -180,15 +180,10 @@ async fn a_failing_scheduled_rotation_retries_with_backoff_then_reports_failed()
     w.assert_converged(&id).await;
 }
 
-#[tokio::test]
-async fn three_replicas_rotate_each_due_rotation_exactly_once() {
-    const N: usize = 40;
-    let url = fresh_database().await;
-    let key = Key::generate();
-    let first = spawn_server(&url, key.clone(), options(), false).await;
-    let w = world_with(first).await;
-    // One app per rotation: a consumer can only be rotated by one rotation.
-    let apps: Vec<Value> = (0..N)
+/// Seeds `n` apps in the mock org and creates one rotation for each (a consumer can only be
+/// rotated by one rotation), `parallel` creations at a time; their ids.
+async fn many_rotations(w: &World, n: usize, parallel: usize) -> Vec<String> {
+    let apps: Vec<Value> = (0..n)
         .map(|i| json!({"developerName": format!("App_{i}"), "runAs": "rotary-runas@demo.example"}))
         .chain([
             json!({"developerName": "Rotary_Connector", "runAs": "rotary-runas@demo.example",
@@ -202,55 +197,77 @@ async fn three_replicas_rotate_each_due_rotation_exactly_once() {
             json!({"users": [{"username": "rotary-runas@demo.example"}], "apps": apps}),
         )
         .await;
-    let mut ids = Vec::new();
-    for (i, app) in seeded["apps"]
-        .as_array()
-        .unwrap()
+    let bodies: Vec<Value> = seeded["apps"].as_array().unwrap()[..n]
         .iter()
-        .take(N)
         .enumerate()
-    {
-        let mut body = w.sample();
-        body["name"] = json!(format!("rotation-{i}"));
-        body["parameters"] = json!({"appId": app["id"], "appName": app["developerName"]});
-        body["secretsMapping"] =
-            json!({"consumerKey": format!("KEY_{i}"), "consumerSecret": format!("SECRET_{i}")});
-        let r = w.app.post(BASE, &w.token, body).await;
-        assert_eq!(r.status, 200, "{}", r.body);
-        ids.push(r.body["secretRotation"]["id"].as_str().unwrap().to_string());
+        .map(|(i, app)| {
+            let mut body = w.sample();
+            body["name"] = json!(format!("rotation-{i}"));
+            body["parameters"] = json!({"appId": app["id"], "appName": app["developerName"]});
+            body["secretsMapping"] =
+                json!({"consumerKey": format!("KEY_{i}"), "consumerSecret": format!("SECRET_{i}")});
+            body
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for chunk in bodies.chunks(parallel) {
+        let mut set = tokio::task::JoinSet::new();
+        for (i, body) in chunk.iter().cloned().enumerate() {
+            let (client, base, token) = (w.app.client.clone(), w.app.base.clone(), w.token.clone());
+            set.spawn(async move {
+                let r = client
+                    .post(format!("{base}{BASE}"))
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 200);
+                let body: Value = r.json().await.unwrap();
+                (
+                    i,
+                    body["secretRotation"]["id"].as_str().unwrap().to_string(),
+                )
+            });
+        }
+        let mut chunk_ids = set.join_all().await;
+        chunk_ids.sort();
+        ids.extend(chunk_ids.into_iter().map(|(_, id)| id));
     }
-    sqlx::query("UPDATE secret_rotations SET next_rotation_at = now()")
-        .execute(&w.app.pool)
-        .await
-        .unwrap();
-    for _ in 0..3 {
-        spawn_server(&url, key.clone(), options(), true).await;
-    }
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    ids
+}
+
+/// Waits (up to `seconds`) until `n` scheduled runs succeeded.
+async fn wait_for_scheduled(pool: &sqlx::PgPool, n: usize, seconds: u64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(seconds);
     loop {
         let done: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM rotation_runs WHERE trigger = 'scheduled' AND outcome = 'succeeded'",
         )
-        .fetch_one(&w.app.pool)
+        .fetch_one(pool)
         .await
         .unwrap();
-        if done as usize >= N {
-            break;
+        if done as usize >= n {
+            return;
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "only {done} of {N} rotated"
+            "only {done} of {n} rotated"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
+}
+
+/// Each rotation has exactly one scheduled run, every run succeeded, and a sample of the
+/// rotations' active credentials authenticate.
+async fn assert_rotated_exactly_once(w: &World, ids: &[String]) {
     let per_rotation: Vec<(i64,)> = sqlx::query_as(
         "SELECT count(*) FILTER (WHERE trigger = 'scheduled') FROM rotation_runs GROUP BY rotation_id",
     )
     .fetch_all(&w.app.pool)
     .await
     .unwrap();
-    assert_eq!(per_rotation.len(), N);
+    assert_eq!(per_rotation.len(), ids.len());
     assert!(
         per_rotation.iter().all(|(n,)| *n == 1),
         "each rotated exactly once: {per_rotation:?}"
@@ -272,4 +289,93 @@ async fn three_replicas_rotate_each_due_rotation_exactly_once() {
             .await;
         assert!(works, "rotation {i}'s active credential authenticates");
     }
+}
+
+#[tokio::test]
+async fn three_replicas_rotate_each_due_rotation_exactly_once() {
+    const N: usize = 40;
+    let url = fresh_database().await;
+    let key = Key::generate();
+    let first = spawn_server(&url, key.clone(), options(), false).await;
+    let w = world_with(first).await;
+    let ids = many_rotations(&w, N, 1).await;
+    sqlx::query("UPDATE secret_rotations SET next_rotation_at = now()")
+        .execute(&w.app.pool)
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        spawn_server(&url, key.clone(), options(), true).await;
+    }
+    wait_for_scheduled(&w.app.pool, N, 30).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_rotated_exactly_once(&w, &ids).await;
+}
+
+#[tokio::test]
+async fn when_a_replica_is_killed_mid_run_the_others_finish_its_runs() {
+    const N: usize = 200;
+    const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let url = fresh_database().await;
+    let env = [
+        ("ROTARY_RUN_LEASE_SECONDS", "2"),
+        ("ROTARY_SCHEDULER_PER_CONNECTION", "200"),
+    ];
+    let mut doomed = ServerProcess::start(&url, KEY, &env);
+    let w = world_with(doomed.app(&url).await).await;
+    let ids = many_rotations(&w, N, 8).await;
+    let others = [
+        ServerProcess::start(&url, KEY, &env),
+        ServerProcess::start(&url, KEY, &env),
+    ];
+    // Every provider call takes 100 ms, so runs are long enough to be cut in the middle.
+    w.control(Method::PATCH, "knobs", json!({"latency_ms": 100}))
+        .await;
+    sqlx::query("UPDATE secret_rotations SET next_rotation_at = now()")
+        .execute(&w.app.pool)
+        .await
+        .unwrap();
+
+    // Kill -9 the first replica while it holds runs.
+    let owner = format!("{}-%", doomed.child.id());
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let held: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM rotation_runs WHERE outcome = 'running' AND lease_owner LIKE $1",
+        )
+        .bind(&owner)
+        .fetch_one(&w.app.pool)
+        .await
+        .unwrap();
+        if held > 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the replica never held a run"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    doomed.child.kill().unwrap();
+    doomed.wait().await;
+
+    let mut w = w;
+    w.app.base = others[0].base.clone();
+    wait_for_scheduled(&w.app.pool, N, 90).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_rotated_exactly_once(&w, &ids).await;
+    let taken_over: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM rotation_runs WHERE trigger = 'scheduled' AND fence > 1",
+    )
+    .fetch_one(&w.app.pool)
+    .await
+    .unwrap();
+    assert!(taken_over > 0, "the killed replica's runs were taken over");
+    let killed_finished: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM rotation_runs WHERE lease_owner LIKE $1 AND outcome = 'running'",
+    )
+    .bind(&owner)
+    .fetch_one(&w.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(killed_finished, 0, "no run is left with the dead replica");
 }

@@ -257,3 +257,125 @@ async fn webhook_api_test_update_delete_and_refusals() {
         .await;
     assert_eq!(r.status, 200);
 }
+
+#[tokio::test]
+async fn an_upcoming_rotation_is_announced_once_per_scheduled_time() {
+    let url = fresh_database().await;
+    let mut options = test_options();
+    options.scheduler.upcoming_notice = Duration::from_secs(2 * 3600);
+    let w =
+        world_with(spawn_server(&url, rotary::crypto::Key::generate(), options, true).await).await;
+    let (rx, hook) = receiver(0).await;
+    w.app
+        .post(
+            "/api/v1/webhooks",
+            &w.token,
+            json!({"workspaceId": w.project, "environment": "dev", "webhookUrl": hook, "webhookSecretKey": "k"}),
+        )
+        .await;
+    let id = w.create().await;
+    assert_eq!(
+        rx.wait_for(1).await[0].1["event"],
+        "secrets.rotation-succeeded"
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        rx.got.lock().unwrap().len(),
+        1,
+        "30 days away: no notice yet"
+    );
+
+    let mut announced = Vec::new();
+    for minutes in [60, 30] {
+        // As if the rotation's time had come near (or a PATCH had moved it).
+        let at: chrono::DateTime<chrono::Utc> = sqlx::query_scalar(
+            "UPDATE secret_rotations SET next_rotation_at = date_trunc('second', now()) + make_interval(mins => $2) \
+             WHERE id = $1::uuid RETURNING next_rotation_at",
+        )
+        .bind(&id)
+        .bind(minutes)
+        .fetch_one(&w.app.pool)
+        .await
+        .unwrap();
+        let got = rx.wait_for(announced.len() + 2).await;
+        let notice = &got.last().unwrap().1;
+        assert_eq!(notice["event"], "secrets.rotation-upcoming");
+        verify(&got.last().unwrap().0, notice, "k");
+        assert_eq!(notice["project"]["rotationName"], "my-salesforce-rotation");
+        assert_eq!(notice["project"]["triggeredManually"], false);
+        assert_eq!(
+            notice["project"]["nextRotationAt"]
+                .as_str()
+                .unwrap()
+                .parse::<chrono::DateTime<chrono::Utc>>()
+                .unwrap(),
+            at
+        );
+        announced.push(at);
+    }
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(
+        rx.got.lock().unwrap().len(),
+        3,
+        "one notice per scheduled time"
+    );
+
+    // Auto-rotation off: nothing is announced.
+    let r = w
+        .app
+        .patch(
+            &format!("/api/v2/secret-rotations/salesforce-oauth-credentials/{id}"),
+            &w.token,
+            json!({"isAutoRotationEnabled": false}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    sqlx::query("UPDATE secret_rotations SET next_rotation_at = now() + interval '10 minutes' WHERE id = $1::uuid")
+        .bind(&id)
+        .execute(&w.app.pool)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(
+        rx.got.lock().unwrap().len(),
+        3,
+        "disabled rotations are not announced"
+    );
+}
+
+#[tokio::test]
+async fn an_unreadable_signing_key_fails_the_delivery_instead_of_sending_unsigned() {
+    let w = world().await;
+    let (rx, url) = receiver(0).await;
+    w.app
+        .post(
+            "/api/v1/webhooks",
+            &w.token,
+            json!({"workspaceId": w.project, "environment": "dev", "webhookUrl": url, "webhookSecretKey": "k"}),
+        )
+        .await;
+    sqlx::query("UPDATE webhooks SET secret_key_ct = 'garbage'::bytea")
+        .execute(&w.app.pool)
+        .await
+        .unwrap();
+    w.create().await;
+    let mut error: Option<String> = None;
+    for _ in 0..50 {
+        error = sqlx::query_scalar("SELECT last_error FROM webhook_deliveries")
+            .fetch_one(&w.app.pool)
+            .await
+            .unwrap();
+        if error.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        error.as_deref(),
+        Some("the webhook's signing key could not be read; set the key again")
+    );
+    assert!(
+        rx.got.lock().unwrap().is_empty(),
+        "nothing went out unsigned"
+    );
+}
