@@ -77,6 +77,27 @@ pub async fn open(state: &AppState, row: &ConnectionRow) -> ApiResult<Salesforce
     })
 }
 
+/// The Salesforce client of a connection, shared by all its runs so that they reuse one
+/// access token instead of asking for a new one each time (the client refreshes it when
+/// Salesforce refuses the session). Rebuilt when the connection changes.
+pub async fn shared_client(
+    state: &AppState,
+    row: &ConnectionRow,
+) -> ApiResult<std::sync::Arc<SalesforceClient>> {
+    if let Some((changed, client)) = state.sf_clients.lock().unwrap().get(&row.id) {
+        if *changed == row.updated_at {
+            return Ok(client.clone());
+        }
+    }
+    let client = std::sync::Arc::new(salesforce_client(state, row).await?);
+    state
+        .sf_clients
+        .lock()
+        .unwrap()
+        .insert(row.id, (row.updated_at, client.clone()));
+    Ok(client)
+}
+
 /// A Salesforce client logged in with the connection's credentials.
 pub async fn salesforce_client(
     state: &AppState,

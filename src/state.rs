@@ -28,7 +28,15 @@ pub struct Inner {
     pub retry: crate::rotation::scheduler::RetryPolicy,
     /// Shared by every provider call: connection pooling and bounded timeouts.
     pub provider_http: reqwest::Client,
+    /// Salesforce clients (with their access tokens) by app connection, tagged with the
+    /// connection's `updated_at`: see `connections::shared_client`.
+    pub sf_clients: Mutex<HashMap<Uuid, SharedClient>>,
 }
+
+pub type SharedClient = (
+    chrono::DateTime<chrono::Utc>,
+    Arc<crate::providers::salesforce::client::SalesforceClient>,
+);
 
 impl std::ops::Deref for AppState {
     type Target = Inner;
@@ -52,6 +60,7 @@ impl AppState {
             provider_http: crate::providers::salesforce::client::http_client(
                 options.provider_timeout,
             ),
+            sf_clients: Mutex::new(HashMap::new()),
         }))
     }
 }

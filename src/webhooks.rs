@@ -41,22 +41,31 @@ pub struct RotationEvent<'a> {
 /// Writes the event for every enabled webhook of the project whose environment and path
 /// cover the rotation's folder, in the caller's transaction.
 pub async fn enqueue_rotation(db: &mut PgConnection, e: RotationEvent<'_>) -> sqlx::Result<()> {
-    let env: (String, String) = sqlx::query_as("SELECT slug, name FROM environments WHERE id = $1")
-        .bind(e.env_id)
-        .fetch_one(&mut *db)
-        .await?;
-    let project_name: String = sqlx::query_scalar("SELECT name FROM projects WHERE id = $1")
+    // One query tells whether anyone listens (most projects have no webhooks) and names the
+    // environment and project for the payload.
+    let (env_slug, env_name, project_name, listened): (String, String, String, bool) =
+        sqlx::query_as(
+            "SELECT e.slug, e.name, p.name, EXISTS (SELECT 1 FROM webhooks w \
+               WHERE w.project_id = p.id AND w.env_id = e.id AND NOT w.is_disabled \
+               AND ($3 = w.secret_path OR w.secret_path = '/' OR starts_with($3, w.secret_path || '/'))) \
+             FROM environments e JOIN projects p ON p.id = e.project_id WHERE p.id = $1 AND e.id = $2",
+        )
         .bind(e.project_id)
+        .bind(e.env_id)
+        .bind(e.secret_path)
         .fetch_one(&mut *db)
         .await?;
+    if !listened {
+        return Ok(());
+    }
     let mut payload = json!({
         "event": e.event,
         "project": {
             "workspaceId": e.project_id,
             "projectId": e.project_id,
             "projectName": project_name,
-            "environment": env.0,
-            "environmentName": env.1,
+            "environment": env_slug,
+            "environmentName": env_name,
             "secretPath": e.secret_path,
             "rotationName": e.rotation_name,
             "triggeredManually": e.triggered_manually,

@@ -142,10 +142,13 @@ struct Ctx<'a> {
     state: &'a AppState,
     rotation: RotationRow,
     run: RunRow,
-    client: SalesforceClient,
+    client: std::sync::Arc<SalesforceClient>,
     connection_key: String,
     app_id: String,
     project_key: Key,
+    /// This execution just staged (POST) the credential and has not tried to activate it:
+    /// no PATCH can have happened, so activation need not read Salesforce's state first.
+    staged_here: bool,
 }
 
 fn param(row: &RotationRow, name: &str) -> String {
@@ -168,7 +171,7 @@ pub async fn execute(state: &AppState, run: RunRow) -> Result<(), RunError> {
         .ok_or_else(|| {
             RunError::Abandoned("the rotation's app connection no longer exists".into())
         })?;
-    let creds = connections::open(state, &connection)
+    let client = connections::shared_client(state, &connection)
         .await
         .map_err(interrupted)?;
     let project = projects::find_project(&state.pool, rotation.project_id)
@@ -176,20 +179,15 @@ pub async fn execute(state: &AppState, run: RunRow) -> Result<(), RunError> {
         .map_err(|e| interrupted(e.into()))?
         .ok_or_else(|| RunError::Abandoned("the project no longer exists".into()))?;
     let project_key = project_key(state, &project).map_err(interrupted)?;
-    let client = SalesforceClient::new(
-        state.provider_http.clone(),
-        &creds.instance_url,
-        &creds.consumer_key,
-        creds.consumer_secret,
-    );
     let mut ctx = Ctx {
         state,
         app_id: param(&rotation, "appId"),
         rotation,
         run,
+        connection_key: client.consumer_key().to_string(),
         client,
-        connection_key: creds.consumer_key,
         project_key,
+        staged_here: false,
     };
 
     // Keep the lease alive while Salesforce is slow.
@@ -324,12 +322,15 @@ impl Ctx<'_> {
     }
 
     async fn journal(&mut self, entry: Journal<'_>) -> Result<(), StepError> {
-        if !rotations::journal(&self.state.pool, &self.run, entry, self.state.lease_seconds).await?
+        match rotations::journal(&self.state.pool, &self.run, entry, self.state.lease_seconds)
+            .await?
         {
-            return Err(StepError::LostLease);
+            Some(run) => {
+                self.run = run;
+                Ok(())
+            }
+            None => Err(StepError::LostLease),
         }
-        self.run = rotations::get_run(&self.state.pool, self.run.id).await?;
-        Ok(())
     }
 
     fn consumer_id(&self) -> String {
@@ -436,41 +437,49 @@ impl Ctx<'_> {
             note: None,
             staged: Some((&staged.id, &staged.key, ct, &staged.url)),
         })
-        .await
+        .await?;
+        self.staged_here = true;
+        Ok(())
     }
 
     /// staged → activated: promote the staged credential, unless that already happened.
     async fn activate(&mut self) -> Result<(), StepError> {
         let consumer_id = self.consumer_id();
         let staged_key = self.run.staged_key.clone().unwrap_or_default();
-        if self.primary_key(&consumer_id).await? == staged_key {
-            return self
-                .journal(Journal {
-                    step: "activated",
-                    consumer_id: None,
-                    note: None,
-                    staged: None,
-                })
-                .await;
-        }
-        // Find the record by key: Salesforce may reuse or change staged ids.
-        let slot = self
-            .client
-            .staged(&self.app_id, &consumer_id)
-            .await
-            .map_err(sf)?;
-        let Some(record) = slot
-            .into_iter()
-            .find(|s| s.key == staged_key && s.state == "Active")
-        else {
-            return Err(StepError::Fatal(
-                "the staged credential disappeared from Salesforce before it could be activated"
-                    .into(),
-            ));
+        let record_id = if std::mem::take(&mut self.staged_here) {
+            self.run.staged_id.clone().unwrap_or_default()
+        } else {
+            // Resuming (or retrying): the PATCH may already have happened.
+            if self.primary_key(&consumer_id).await? == staged_key {
+                return self
+                    .journal(Journal {
+                        step: "activated",
+                        consumer_id: None,
+                        note: None,
+                        staged: None,
+                    })
+                    .await;
+            }
+            // Find the record by key: Salesforce may reuse or change staged ids.
+            let slot = self
+                .client
+                .staged(&self.app_id, &consumer_id)
+                .await
+                .map_err(sf)?;
+            let Some(record) = slot
+                .into_iter()
+                .find(|s| s.key == staged_key && s.state == "Active")
+            else {
+                return Err(StepError::Fatal(
+                    "the staged credential disappeared from Salesforce before it could be activated"
+                        .into(),
+                ));
+            };
+            record.id
         };
         match self
             .client
-            .rotate(&self.app_id, &consumer_id, &record.id)
+            .rotate(&self.app_id, &consumer_id, &record_id)
             .await
         {
             Ok(()) => {}

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 
 use crate::rotation::engine::{self, worker_id};
 use crate::state::AppState;
@@ -87,22 +87,29 @@ pub fn spawn(state: AppState, config: SchedulerConfig) -> tokio::task::JoinHandl
     });
     tokio::spawn(async move {
         let slots = Arc::new(Semaphore::new(config.concurrency));
+        // A finished run wakes the loop at once, so its slot is refilled without waiting for
+        // the next poll: in a burst, the poll interval would otherwise cap each slot at one
+        // run per interval.
+        let wake = Arc::new(Notify::new());
         loop {
-            if let Err(e) = tick(&state, &config, &slots).await {
+            if let Err(e) = tick(&state, &config, &slots, &wake).await {
                 tracing::warn!(error = %e, "scheduler tick failed");
             }
-
-            tokio::time::sleep(config.poll_interval).await;
+            tokio::select! {
+                _ = tokio::time::sleep(config.poll_interval) => {}
+                _ = wake.notified() => {}
+            }
         }
     })
 }
 
 /// One pass: take over runs whose lease expired, then claim due rotations, as far as free
 /// slots allow. Returns how many runs were started.
-pub async fn tick(
+async fn tick(
     state: &AppState,
     config: &SchedulerConfig,
     slots: &Arc<Semaphore>,
+    wake: &Arc<Notify>,
 ) -> Result<usize, sqlx::Error> {
     let mut started = 0;
     for rotation_id in rotations::orphaned_rotations(&state.pool).await? {
@@ -119,10 +126,11 @@ pub async fn tick(
         {
             Some(run) => {
                 started += 1;
-                let state = state.clone();
+                let (state, wake) = (state.clone(), wake.clone());
                 tokio::spawn(async move {
-                    let _permit = permit;
                     finish(&state, run).await;
+                    drop(permit);
+                    wake.notify_one();
                 });
             }
             None => drop(permit),
@@ -142,10 +150,11 @@ pub async fn tick(
             break;
         };
         started += 1;
-        let state = state.clone();
+        let (state, wake) = (state.clone(), wake.clone());
         tokio::spawn(async move {
-            let _permit = permit;
             finish(&state, run).await;
+            drop(permit);
+            wake.notify_one();
         });
     }
     Ok(started)
@@ -183,5 +192,7 @@ async fn finish(state: &AppState, run: rotations::RunRow) {
             tracing::warn!(%rotation_id, error = e.message(), "scheduled rotation did not finish")
         }
     }
-    engine::cleanup_failed_creation(state, rotation_id).await;
+    if trigger == "create" {
+        engine::cleanup_failed_creation(state, rotation_id).await;
+    }
 }

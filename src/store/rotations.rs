@@ -208,22 +208,23 @@ pub struct Journal<'a> {
     pub staged: Option<(&'a str, &'a str, Vec<u8>, &'a str)>,
 }
 
+/// Records a step; the run as it now stands, or `None` when the lease was lost.
 pub async fn journal(
     db: &PgPool,
     run: &RunRow,
     entry: Journal<'_>,
     lease: i64,
-) -> sqlx::Result<bool> {
+) -> sqlx::Result<Option<RunRow>> {
     let (staged_id, staged_key, staged_secret_ct, staged_url) = match entry.staged {
         Some((id, key, ct, url)) => (Some(id), Some(key), Some(ct), Some(url)),
         None => (None, None, None, None),
     };
-    let done = sqlx::query(
+    sqlx::query_as(
         "UPDATE rotation_runs SET step = $3, consumer_id = coalesce($4, consumer_id), note = coalesce($5, note), \
          staged_id = coalesce($6, staged_id), staged_key = coalesce($7, staged_key), \
          staged_secret_ct = coalesce($8, staged_secret_ct), staged_url = coalesce($9, staged_url), \
          lease_expires_at = now() + make_interval(secs => $10), updated_at = now() \
-         WHERE id = $1 AND fence = $2 AND outcome = 'running'",
+         WHERE id = $1 AND fence = $2 AND outcome = 'running' RETURNING *",
     )
     .bind(run.id)
     .bind(run.fence)
@@ -235,9 +236,8 @@ pub async fn journal(
     .bind(staged_secret_ct)
     .bind(staged_url)
     .bind(lease as f64)
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .fetch_optional(db)
+    .await
 }
 
 pub async fn renew_lease(db: &PgPool, run: &RunRow, lease: i64) -> sqlx::Result<bool> {
@@ -322,7 +322,7 @@ pub async fn claim_due(
         "SELECT r.id, r.connection_id, extract(epoch FROM now() - r.next_rotation_at)::float8 FROM secret_rotations r \
          WHERE r.lifecycle = 'active' AND r.is_auto_rotation_enabled AND r.next_rotation_at <= now() \
          AND NOT EXISTS (SELECT 1 FROM rotation_runs x WHERE x.rotation_id = r.id AND x.outcome = 'running') \
-         ORDER BY r.next_rotation_at, r.id LIMIT $1 FOR UPDATE OF r SKIP LOCKED",
+         ORDER BY r.next_rotation_at LIMIT $1 FOR UPDATE OF r SKIP LOCKED",
     )
     .bind((limit * 8) as i64)
     .fetch_all(&mut *tx)

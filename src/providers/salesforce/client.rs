@@ -214,6 +214,11 @@ impl SalesforceClient {
         &self.instance_url
     }
 
+    /// The connection's own consumer key (a rotation must never rotate it).
+    pub fn consumer_key(&self) -> &str {
+        &self.consumer_key
+    }
+
     /// Asks for a fresh access token (client-credentials grant). Also how connections are
     /// validated.
     pub async fn fetch_token(&self) -> Result<SecretString, SfError> {

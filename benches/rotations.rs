@@ -1,0 +1,407 @@
+//! Rotation benchmarks, run by hand (never in CI): `scripts/bench-rotations.sh`.
+//!
+//! Starts the mock Salesforce org in this process and `--replicas` release `rotary serve`
+//! processes on a fresh database, creates `--rotations` Salesforce rotations spread over
+//! `--connections` app connections through the API, then makes all of them due at the same
+//! second with `--latency-ms` added to every call to the org, and measures how the scheduler
+//! drains the burst:
+//!
+//! - drain time: from the due time to the last run's end, and rotations per second;
+//! - scheduler lag: from the due time to the start of each run (p50, p99), for all runs and
+//!   for the runs that had a free per-connection slot at the due time (the first
+//!   `--per-connection` runs of each connection);
+//! - failures (must be 0) and the servers' resident memory at the end.
+//!
+//! With `--latency-ms 0` this is the rotation-throughput benchmark; with 10,000 rotations over
+//! 100 connections at 50 ms it is the burst-drain benchmark.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+
+struct Args {
+    rotations: usize,
+    connections: usize,
+    latency_ms: u64,
+    concurrency: usize,
+    per_connection: usize,
+    replicas: usize,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        rotations: 1000,
+        connections: 10,
+        latency_ms: 50,
+        concurrency: 16,
+        per_connection: 4,
+        replicas: 1,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        // `cargo bench` adds `--bench`; anything else unknown is a mistake.
+        if flag == "--bench" {
+            continue;
+        }
+        let value: usize = it
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{flag} needs a number"));
+        match flag.as_str() {
+            "--rotations" => a.rotations = value,
+            "--connections" => a.connections = value,
+            "--latency-ms" => a.latency_ms = value as u64,
+            "--concurrency" => a.concurrency = value,
+            "--per-connection" => a.per_connection = value,
+            "--replicas" => a.replicas = value,
+            _ => panic!("unknown flag {flag}; see benches/rotations.rs"),
+        }
+    }
+    a
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server(database_url: &str, root_key: &str, a: &Args) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rotary"))
+        .args([
+            "serve",
+            "--log-format",
+            "json",
+            "--log-level",
+            "warn,rotary=info",
+        ])
+        .env("DATABASE_URL", database_url)
+        .env("ROTARY_ROOT_KEY", root_key)
+        .env("ROTARY_LISTEN", "127.0.0.1:0")
+        .env("ROTARY_ALLOW_INTERNAL_URLS", "true")
+        .env("ROTARY_SCHEDULER_CONCURRENCY", a.concurrency.to_string())
+        .env(
+            "ROTARY_SCHEDULER_PER_CONNECTION",
+            a.per_connection.to_string(),
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("rotary starts");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let address = loop {
+        let line = lines.next().expect("the server logs its address").unwrap();
+        let entry: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
+        if entry["message"] == "rotary is serving" {
+            break entry["address"].as_str().unwrap().to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Server {
+        child,
+        base: format!("http://{address}"),
+    }
+}
+
+/// CPU seconds used so far by the servers, by Postgres (all its processes) and by this
+/// process (the mock org and the polling), read from /proc (clock ticks of 1/100 s).
+fn cpu_seconds(servers: &[Server]) -> [f64; 3] {
+    let ticks = |pid: &str| -> Option<(String, f64)> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let (comm, rest) = stat.split_once(") ")?;
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let t = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+        Some((comm.rsplit('(').next()?.to_string(), t / 100.0))
+    };
+    let mut out = [0.0; 3];
+    for s in servers {
+        out[0] += ticks(&s.child.id().to_string()).map_or(0.0, |t| t.1);
+    }
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some((comm, t)) = name.parse::<u32>().ok().and_then(|_| ticks(&name)) {
+            if comm == "postgres" {
+                out[1] += t;
+            }
+        }
+    }
+    out[2] = ticks("self").map_or(0.0, |t| t.1);
+    out
+}
+
+fn rss_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+async fn call(http: &reqwest::Client, url: String, token: Option<&str>, body: Value) -> Value {
+    let mut request = http.post(url).json(&body);
+    if let Some(t) = token {
+        request = request.bearer_auth(t);
+    }
+    let r = request.send().await.expect("the server answers");
+    let status = r.status();
+    let body: Value = r.json().await.unwrap_or(Value::Null);
+    assert!(status.is_success(), "{status}: {body}");
+    body
+}
+
+async fn fresh_database() -> (String, PgPool) {
+    let admin = std::env::var("DATABASE_URL")
+        .expect("DATABASE_URL must point at a Postgres server; run scripts/bench-rotations.sh");
+    let name = format!("rotary_bench_{}", uuid::Uuid::new_v4().simple());
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&admin)
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+    let pool = PgPoolOptions::new()
+        .max_connections(2)
+        .connect(&url)
+        .await
+        .unwrap();
+    (url, pool)
+}
+
+#[tokio::main]
+async fn main() {
+    let a = args();
+    let (database_url, db) = fresh_database().await;
+    let root_key = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 32]>())
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (org, org_base) = rotary::mock::salesforce::spawn(listener, None, Some(7))
+        .await
+        .unwrap();
+    let connector = org.seeded_apps()[0].clone();
+    let servers: Vec<Server> = (0..a.replicas)
+        .map(|_| start_server(&database_url, &root_key, &a))
+        .collect();
+    let base = servers[0].base.clone();
+    let http = reqwest::Client::new();
+
+    // Set-up through the API, with no added latency.
+    let boot = call(
+        &http,
+        format!("{base}/api/v1/admin/bootstrap"),
+        None,
+        json!({"organization": "Bench"}),
+    )
+    .await;
+    let creds = &boot["identity"]["credentials"];
+    let token = call(
+        &http,
+        format!("{base}/api/v1/auth/universal-auth/login"),
+        None,
+        json!({"clientId": creds["clientId"], "clientSecret": creds["clientSecret"]}),
+    )
+    .await["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let project = call(
+        &http,
+        format!("{base}/api/v2/workspace"),
+        Some(&token),
+        json!({"projectName": "Bench"}),
+    )
+    .await["project"]["id"]
+        .clone();
+    let mut connections = Vec::new();
+    for i in 0..a.connections {
+        let c = call(
+            &http,
+            format!("{base}/api/v1/app-connections/salesforce"),
+            Some(&token),
+            json!({"name": format!("org-{i}"), "method": "client-credentials", "projectId": project,
+                   "credentials": {"instanceUrl": org_base, "consumerKey": connector.key, "consumerSecret": connector.secret}}),
+        )
+        .await;
+        connections.push(c["appConnection"]["id"].clone());
+    }
+    let apps: Vec<Value> = (0..a.rotations)
+        .map(|i| json!({"developerName": format!("App_{i}"), "runAs": "rotary-runas@demo.example"}))
+        .chain([
+            json!({"developerName": "Rotary_Connector", "runAs": "rotary-runas@demo.example",
+                       "consumers": [{"key": connector.key, "secret": connector.secret}]}),
+        ])
+        .collect();
+    let seeded = http
+        .post(format!("{org_base}/__mock/seed"))
+        .json(&json!({"users": [{"username": "rotary-runas@demo.example"}], "apps": apps}))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    // A real org's daily API allowance would stop a benchmark this size.
+    http.patch(format!("{org_base}/__mock/knobs"))
+        .json(&json!({"api_limit_24h": 1_000_000_000u64}))
+        .send()
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let bodies: Vec<Value> = seeded["apps"].as_array().unwrap()[..a.rotations]
+        .iter()
+        .enumerate()
+        .map(|(i, app)| {
+            json!({
+                "name": format!("rotation-{i}"), "projectId": project,
+                "connectionId": connections[i % a.connections], "environment": "dev",
+                "secretPath": "/", "isAutoRotationEnabled": true, "rotationInterval": 30,
+                "parameters": {"appId": app["id"], "appName": app["developerName"]},
+                "secretsMapping": {"consumerKey": format!("KEY_{i}"), "consumerSecret": format!("SECRET_{i}")}
+            })
+        })
+        .collect();
+    for chunk in bodies.chunks(32) {
+        let mut set = tokio::task::JoinSet::new();
+        for body in chunk.iter().cloned() {
+            let (http, url, token) = (
+                http.clone(),
+                format!("{base}/api/v2/secret-rotations/salesforce-oauth-credentials"),
+                token.clone(),
+            );
+            set.spawn(async move { call(&http, url, Some(&token), body).await });
+        }
+        set.join_all().await;
+    }
+    eprintln!(
+        "set-up: {} rotations created through the API in {:.1} s",
+        a.rotations,
+        started.elapsed().as_secs_f64()
+    );
+
+    // The burst: every rotation due at the same second.
+    http.patch(format!("{org_base}/__mock/knobs"))
+        .json(&json!({"latency_ms": a.latency_ms}))
+        .send()
+        .await
+        .unwrap();
+    // ROTARY_PG_OPTIONS='-c shared_preload_libraries=pg_stat_statements' makes the benchmark
+    // print the statements that cost Postgres the most during the burst.
+    let statements = sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        .execute(&db)
+        .await
+        .is_ok()
+        && sqlx::query("SELECT pg_stat_statements_reset()")
+            .execute(&db)
+            .await
+            .is_ok();
+    let cpu_before = cpu_seconds(&servers);
+    let due: chrono::DateTime<chrono::Utc> = sqlx::query_scalar(
+        "UPDATE secret_rotations SET next_rotation_at = date_trunc('second', now()) + interval '2 seconds' \
+         RETURNING next_rotation_at",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap()[0];
+    let deadline = Instant::now() + Duration::from_secs(1800);
+    loop {
+        let finished: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM rotation_runs WHERE trigger = 'scheduled' AND outcome <> 'running'",
+        )
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        if finished as usize >= a.rotations {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the burst did not drain in 30 minutes"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let cpu_after = cpu_seconds(&servers);
+    let cpu: Vec<f64> = (0..3).map(|i| cpu_after[i] - cpu_before[i]).collect();
+    let stats: (f64, f64, f64, f64, f64, i64) = sqlx::query_as(
+        "WITH runs AS ( \
+           SELECT extract(epoch FROM x.created_at - $1) AS lag, x.finished_at, x.outcome, \
+                  row_number() OVER (PARTITION BY r.connection_id ORDER BY x.created_at) AS nth \
+           FROM rotation_runs x JOIN secret_rotations r ON r.id = x.rotation_id \
+           WHERE x.trigger = 'scheduled') \
+         SELECT extract(epoch FROM max(finished_at) - $1)::float8, \
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY lag)::float8, \
+                percentile_cont(0.99) WITHIN GROUP (ORDER BY lag)::float8, \
+                (percentile_cont(0.5) WITHIN GROUP (ORDER BY lag) FILTER (WHERE nth <= $2))::float8, \
+                (percentile_cont(0.99) WITHIN GROUP (ORDER BY lag) FILTER (WHERE nth <= $2))::float8, \
+                count(*) FILTER (WHERE outcome <> 'succeeded') \
+         FROM runs",
+    )
+    .bind(due)
+    .bind(a.per_connection as i64)
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    let (drain, p50, p99, free_p50, free_p99, failed) = stats;
+    println!(
+        "machine: {} cores; {} replica(s), concurrency {} per replica, {} per connection",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        a.replicas,
+        a.concurrency,
+        a.per_connection
+    );
+    println!(
+        "burst: {} rotations over {} connections, {} ms per call to the org",
+        a.rotations, a.connections, a.latency_ms
+    );
+    println!(
+        "drained in {drain:.2} s ({:.0} rotations/s); failed runs: {failed}",
+        a.rotations as f64 / drain
+    );
+    println!("scheduler lag, all runs: p50 {p50:.3} s, p99 {p99:.3} s");
+    println!(
+        "scheduler lag, runs with a free connection slot: p50 {free_p50:.3} s, p99 {free_p99:.3} s"
+    );
+    println!(
+        "CPU during the burst: rotary {:.1} s, postgres {:.1} s, mock org + benchmark {:.1} s",
+        cpu[0], cpu[1], cpu[2]
+    );
+    for (i, s) in servers.iter().enumerate() {
+        println!(
+            "replica {i}: resident memory {:.1} MB",
+            rss_mb(s.child.id())
+        );
+    }
+    if statements {
+        let top: Vec<(i64, f64, String)> = sqlx::query_as(
+            "SELECT calls, total_exec_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 110) \
+             FROM pg_stat_statements \
+             ORDER BY total_exec_time DESC LIMIT 25",
+        )
+        .fetch_all(&db)
+        .await
+        .unwrap();
+        println!("top statements during the burst (calls, total ms, statement):");
+        for (calls, ms, query) in top {
+            println!("{calls:>8} {ms:>9.1}  {query}");
+        }
+    }
+    assert_eq!(failed, 0, "every rotation succeeded");
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Rotation benchmarks (see benches/rotations.rs), run by hand, not in CI. On a throwaway
+# Postgres cluster (fsync off, as scripts/with-postgres.sh starts it):
+#   scripts/bench-rotations.sh throughput   full rotations at 0 ms latency, default caps, then
+#                                           pgbench TPC-B with the same client count
+#   scripts/bench-rotations.sh burst [N C]  N rotations (10000) over C connections (100), all due
+#                                           at once, 50 ms per call to the org
+#   scripts/bench-rotations.sh -- FLAGS     benches/rotations.rs with FLAGS as given
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -z "${ROTARY_BENCH_INNER:-}" ]; then
+  cargo bench --locked --bench rotations --no-run >/dev/null 2>&1 || cargo bench --locked --bench rotations --no-run
+  export ROTARY_BENCH_INNER=1
+  exec scripts/with-postgres.sh "$0" "$@"
+fi
+
+bench() { cargo bench --locked --quiet --bench rotations -- "$@"; }
+mode=${1:-throughput}
+shift || true
+case "$mode" in
+  throughput)
+    CLIENTS=${CLIENTS:-16}
+    bench --rotations "${ROTATIONS:-2000}" --connections 4 --latency-ms 0 --concurrency "$CLIENTS" --per-connection 4
+    PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+    "$PGBIN/createdb" -d "$DATABASE_URL" pgbench 2>/dev/null || psql "$DATABASE_URL" -qc 'CREATE DATABASE pgbench' >/dev/null
+    PGB_URL="${DATABASE_URL%/*}/pgbench"
+    "$PGBIN/pgbench" -q -i -s 10 "$PGB_URL" >/dev/null 2>&1
+    echo
+    echo "== pgbench TPC-B, $CLIENTS clients, 10 s, same cluster =="
+    "$PGBIN/pgbench" -c "$CLIENTS" -j 2 -T 10 "$PGB_URL" 2>/dev/null | grep -E '^(tps|latency average)'
+    ;;
+  burst)
+    bench --rotations "${1:-10000}" --connections "${2:-100}" --latency-ms 50 "${@:3}"
+    ;;
+  --)
+    bench "$@"
+    ;;
+  *)
+    echo "usage: $0 throughput | burst [ROTATIONS CONNECTIONS [FLAGS]] | -- FLAGS" >&2
+    exit 2
+    ;;
+esac
