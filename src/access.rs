@@ -113,6 +113,22 @@ pub async fn project_access(
 }
 
 /// The project's data key, unwrapped once and then cached.
+/// The project's data key by project id: from the cache, else read and unwrapped.
+pub async fn project_key_by_id(state: &AppState, project_id: Uuid) -> ApiResult<Option<Key>> {
+    if let Some(key) = state
+        .data_keys
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&project_id)
+    {
+        return Ok(Some(key.clone()));
+    }
+    match crate::store::projects::find_project(&state.pool, project_id).await? {
+        Some(project) => project_key(state, &project).map(Some),
+        None => Ok(None),
+    }
+}
+
 pub fn project_key(state: &AppState, project: &ProjectRow) -> ApiResult<Key> {
     if let Some(key) = state
         .data_keys

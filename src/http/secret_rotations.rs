@@ -660,7 +660,7 @@ pub async fn create(
         run
     };
     match engine::execute(&state, run).await {
-        Ok(()) => {
+        Ok(_) => {
             tracing::info!(rotation_id = %new.id, "rotation created");
             let row = store::find(&state.pool, new.id).await?.ok_or_else(|| not_found(new.id, true))?;
             audit(&state, Actor::Identity(&auth), &row, "CREATE_SECRET_ROTATION", "success", json!({"parameters": row.parameters, "secretsMapping": row.secrets_mapping})).await;
@@ -1002,7 +1002,7 @@ pub async fn rotate_secrets(
     };
     let run_id = run.id;
     match engine::execute(&state, run).await {
-        Ok(()) => {
+        Ok(_) => {
             let row = store::find(&state.pool, id)
                 .await?
                 .ok_or_else(|| not_found(id, true))?;

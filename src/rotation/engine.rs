@@ -18,7 +18,6 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::access::project_key;
 use crate::connections;
 use crate::crypto::Key;
 use crate::error::{ApiError, ApiResult};
@@ -26,9 +25,9 @@ use crate::providers::salesforce::client::{SfErrorKind, StagedCredential};
 use crate::providers::salesforce::{SalesforceClient, SfError};
 use crate::rotation::schedule::{RotateAt, Schedule};
 use crate::state::AppState;
+use crate::store::app_connections;
 use crate::store::rotations::{self, Journal, RotationRow, RunRow};
 use crate::store::secrets::{self, NewSecret};
-use crate::store::{app_connections, projects};
 
 /// How many times a step is tried in one go when Salesforce fails transiently.
 const STEP_ATTEMPTS: u32 = 3;
@@ -159,7 +158,8 @@ fn param(row: &RotationRow, name: &str) -> String {
 }
 
 /// Executes (or resumes) a run that this worker holds the lease of, to the end.
-pub async fn execute(state: &AppState, run: RunRow) -> Result<(), RunError> {
+/// On success, the rotation as it was when the run started (for the caller's audit entry).
+pub async fn execute(state: &AppState, run: RunRow) -> Result<RotationRow, RunError> {
     let interrupted = |e: ApiError| RunError::Interrupted(format!("{e}"));
     let rotation = rotations::find(&state.pool, run.rotation_id)
         .await
@@ -174,11 +174,10 @@ pub async fn execute(state: &AppState, run: RunRow) -> Result<(), RunError> {
     let client = connections::shared_client(state, &connection)
         .await
         .map_err(interrupted)?;
-    let project = projects::find_project(&state.pool, rotation.project_id)
+    let project_key = crate::access::project_key_by_id(state, rotation.project_id)
         .await
-        .map_err(|e| interrupted(e.into()))?
+        .map_err(interrupted)?
         .ok_or_else(|| RunError::Abandoned("the project no longer exists".into()))?;
-    let project_key = project_key(state, &project).map_err(interrupted)?;
     let mut ctx = Ctx {
         state,
         app_id: param(&rotation, "appId"),
@@ -220,7 +219,7 @@ pub async fn execute(state: &AppState, run: RunRow) -> Result<(), RunError> {
         outcome,
         started,
     );
-    result
+    result.map(|()| ctx.rotation)
 }
 
 /// What one step attempt says: go on, try again (transient), or give up.
@@ -357,8 +356,6 @@ impl Ctx<'_> {
             )
         });
         let consumer_id = consumer.id.clone();
-        let ours: Vec<String> =
-            rotations::abandoned_staged_keys(&self.state.pool, self.rotation.id).await?;
         for record in self
             .client
             .staged(&self.app_id, &consumer_id)
@@ -368,7 +365,11 @@ impl Ctx<'_> {
             let mine_now = self.run.staged_key.as_deref() == Some(record.key.as_str());
             match record.state.as_str() {
                 "Active" if mine_now => {}
-                "Active" if !ours.contains(&record.key) => {
+                "Active"
+                    if !rotations::abandoned_staged_keys(&self.state.pool, self.rotation.id)
+                        .await?
+                        .contains(&record.key) =>
+                {
                     return Err(StepError::Fatal(format!(
                         "Salesforce holds a staged credential Rotary did not create (key ending {}): someone else is rotating this app. Rotate or delete it in Salesforce, then try again.",
                         tail(&record.key)
@@ -451,14 +452,7 @@ impl Ctx<'_> {
         } else {
             // Resuming (or retrying): the PATCH may already have happened.
             if self.primary_key(&consumer_id).await? == staged_key {
-                return self
-                    .journal(Journal {
-                        step: "activated",
-                        consumer_id: None,
-                        note: None,
-                        staged: None,
-                    })
-                    .await;
+                return self.activated();
             }
             // Find the record by key: Salesforce may reuse or change staged ids.
             let slot = self
@@ -490,13 +484,16 @@ impl Ctx<'_> {
                 }
             }
         }
-        self.journal(Journal {
-            step: "activated",
-            consumer_id: None,
-            note: None,
-            staged: None,
-        })
-        .await
+        self.activated()
+    }
+
+    /// Activation is not journaled on its own: publish follows at once and records the run as
+    /// published in its transaction, and a run resumed at `staged` finds out from Salesforce
+    /// that the staged key is already the primary one. When the run is given back before
+    /// publishing, `release` saves the step. (One write fewer per rotation.)
+    fn activated(&mut self) -> Result<(), StepError> {
+        self.run.step = "activated".into();
+        Ok(())
     }
 
     async fn primary_key(&self, consumer_id: &str) -> Result<String, StepError> {
@@ -562,8 +559,9 @@ impl Ctx<'_> {
                 new_slot.consumer_secret.expose_secret().to_string(),
             ),
         ];
+        let owned = secrets::owned(&mut tx, rotation.id).await?;
         for (name, value) in values {
-            match secrets::find_owned(&mut tx, rotation.id, name).await? {
+            match owned.iter().find(|s| s.key == name) {
                 Some(existing) => {
                     let ct = self
                         .project_key

@@ -165,7 +165,7 @@ async fn finish(state: &AppState, run: rotations::RunRow) {
     let (run_id, trigger) = (run.id, run.trigger.clone());
     let result = engine::execute(state, run).await;
     let (outcome, message) = match &result {
-        Ok(()) => ("success", None),
+        Ok(_) => ("success", None),
         Err(engine::RunError::Abandoned(m)) => ("failure", Some(m.clone())),
         Err(engine::RunError::Interrupted(m)) => (
             "failure",
@@ -174,7 +174,14 @@ async fn finish(state: &AppState, run: rotations::RunRow) {
     };
     // Scheduled runs are audited here, with Rotary itself as the actor.
     if trigger == "scheduled" {
-        if let Ok(Some(row)) = rotations::find(&state.pool, rotation_id).await {
+        let row = match &result {
+            Ok(row) => Some(row.clone()),
+            Err(_) => rotations::find(&state.pool, rotation_id)
+                .await
+                .ok()
+                .flatten(),
+        };
+        if let Some(row) = row {
             crate::http::secret_rotations::audit(
                 state,
                 crate::audit::Actor::Platform,
@@ -187,7 +194,7 @@ async fn finish(state: &AppState, run: rotations::RunRow) {
         }
     }
     match result {
-        Ok(()) => tracing::info!(%rotation_id, "scheduled rotation finished"),
+        Ok(_) => tracing::info!(%rotation_id, "scheduled rotation finished"),
         Err(e) => {
             tracing::warn!(%rotation_id, error = e.message(), "scheduled rotation did not finish")
         }

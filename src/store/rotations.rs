@@ -254,14 +254,16 @@ pub async fn renew_lease(db: &PgPool, run: &RunRow, lease: i64) -> sqlx::Result<
 }
 
 /// Gives a run back (lease ends now) so that the next attempt can resume it at once.
+/// The run's step as the worker knew it is saved too (activation is not journaled on its own).
 pub async fn release(db: &PgPool, run: &RunRow, error: &str) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE rotation_runs SET lease_expires_at = now(), error = $3, updated_at = now() \
+        "UPDATE rotation_runs SET lease_expires_at = now(), error = $3, step = $4, updated_at = now() \
          WHERE id = $1 AND fence = $2 AND outcome = 'running'",
     )
     .bind(run.id)
     .bind(run.fence)
     .bind(error)
+    .bind(&run.step)
     .execute(db)
     .await?;
     Ok(())
@@ -318,11 +320,13 @@ pub async fn claim_due(
         return Ok(vec![]);
     }
     let mut tx = db.begin().await?;
+    // Candidates are read without locks (locking every candidate row is a write per row);
+    // only the picked ones are locked below, and checked again under the lock.
     let due: Vec<(Uuid, Uuid, f64)> = sqlx::query_as(
         "SELECT r.id, r.connection_id, extract(epoch FROM now() - r.next_rotation_at)::float8 FROM secret_rotations r \
          WHERE r.lifecycle = 'active' AND r.is_auto_rotation_enabled AND r.next_rotation_at <= now() \
          AND NOT EXISTS (SELECT 1 FROM rotation_runs x WHERE x.rotation_id = r.id AND x.outcome = 'running') \
-         ORDER BY r.next_rotation_at LIMIT $1 FOR UPDATE OF r SKIP LOCKED",
+         ORDER BY r.next_rotation_at LIMIT $1",
     )
     .bind((limit * 8) as i64)
     .fetch_all(&mut *tx)
@@ -369,6 +373,17 @@ pub async fn claim_due(
             break;
         }
     }
+    // Lock the picked rows, skipping those another worker is claiming, and check again that
+    // they are due with no open run: another worker may have rotated one since the read.
+    let picked: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT r.id FROM secret_rotations r WHERE r.id = ANY($1) \
+         AND r.lifecycle = 'active' AND r.is_auto_rotation_enabled AND r.next_rotation_at <= now() \
+         AND NOT EXISTS (SELECT 1 FROM rotation_runs x WHERE x.rotation_id = r.id AND x.outcome = 'running') \
+         ORDER BY r.next_rotation_at FOR UPDATE OF r SKIP LOCKED",
+    )
+    .bind(&picked)
+    .fetch_all(&mut *tx)
+    .await?;
     let mut runs = Vec::new();
     for rotation in picked {
         if let Some(run) = insert_run(&mut tx, rotation, "scheduled", owner, lease).await? {

@@ -135,23 +135,34 @@ pub async fn find_owned(
         .await
 }
 
-/// Writes a new version of an engine-owned secret (value and/or name).
+/// The secrets a rotation owns.
+pub async fn owned(db: &mut PgConnection, rotation_id: Uuid) -> sqlx::Result<Vec<SecretRow>> {
+    sqlx::query_as("SELECT * FROM secrets WHERE rotation_id = $1")
+        .bind(rotation_id)
+        .fetch_all(db)
+        .await
+}
+
+/// Writes a new version of an engine-owned secret (value and/or name), and its history entry,
+/// in one statement.
 pub async fn write_owned(
     db: &mut PgConnection,
     id: Uuid,
     new_key: Option<&str>,
     value_ct: Option<Vec<u8>>,
 ) -> sqlx::Result<()> {
-    let row: SecretRow = sqlx::query_as(
-        "UPDATE secrets SET key = coalesce($2, key), value_ct = coalesce($3, value_ct), version = version + 1, \
-         updated_at = now() WHERE id = $1 RETURNING *",
+    sqlx::query(
+        "WITH row AS (UPDATE secrets SET key = coalesce($2, key), value_ct = coalesce($3, value_ct), \
+           version = version + 1, updated_at = now() WHERE id = $1 RETURNING *) \
+         INSERT INTO secret_versions (id, secret_id, project_id, env_id, path, key, version, value_ct, comment_ct) \
+         SELECT gen_random_uuid(), id, project_id, env_id, path, key, version, value_ct, comment_ct FROM row",
     )
     .bind(id)
     .bind(new_key)
     .bind(value_ct)
-    .fetch_one(&mut *db)
+    .execute(db)
     .await?;
-    record_version(db, &row).await
+    Ok(())
 }
 
 /// Deletes the secrets a rotation owns, or hands them over to users (no owner).

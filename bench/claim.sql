@@ -1,0 +1,48 @@
+-- Benchmark 5: the cost of one scheduler claim with many rotations stored.
+-- psql -v rows=1000000 -v due=1000 -f bench/claim.sql on a database `rotary migrate` prepared.
+-- Fills secret_rotations with :rows rotations (:due of them due now, the rest spread over the
+-- next 30 days, a tenth with auto-rotation off), 20 of them with a running run, then shows the
+-- plans and timings of the two claim statements (src/store/rotations.rs, claim_due).
+\set ON_ERROR_STOP on
+SET session_replication_role = replica;  -- no foreign keys for the synthetic rows
+INSERT INTO secret_rotations (id, org_id, project_id, env_id, folder_path, folder_id, type, name,
+    connection_id, parameters, secrets_mapping, is_auto_rotation_enabled, rotation_interval,
+    rotate_at_hours, rotate_at_minutes, lifecycle, next_rotation_at)
+SELECT gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), '/', gen_random_uuid(),
+    'salesforce-oauth-credentials', 'rotation-' || i,
+    ('00000000-0000-0000-0000-' || lpad((i % 100)::text, 12, '0'))::uuid,
+    '{}', '{}', i % 10 <> 0, 30, 0, 0, 'active',
+    CASE WHEN i <= :due THEN now() - interval '1 second'
+         ELSE now() + (i % 43200) * interval '1 minute' END
+FROM generate_series(1, :rows) AS i;
+INSERT INTO rotation_runs (id, rotation_id, trigger, lease_owner, lease_expires_at)
+SELECT gen_random_uuid(), id, 'scheduled', 'bench', now() + interval '1 hour'
+FROM secret_rotations WHERE next_rotation_at <= now() LIMIT 20;
+SET session_replication_role = origin;
+VACUUM ANALYZE secret_rotations;
+VACUUM ANALYZE rotation_runs;
+SELECT count(*) AS rotations, count(*) FILTER (WHERE next_rotation_at <= now()) AS due FROM secret_rotations;
+
+\echo '== candidates (no locks), 16 free slots: LIMIT 128 =='
+EXPLAIN (ANALYZE, BUFFERS, TIMING)
+SELECT r.id, r.connection_id, extract(epoch FROM now() - r.next_rotation_at)::float8 FROM secret_rotations r
+WHERE r.lifecycle = 'active' AND r.is_auto_rotation_enabled AND r.next_rotation_at <= now()
+AND NOT EXISTS (SELECT 1 FROM rotation_runs x WHERE x.rotation_id = r.id AND x.outcome = 'running')
+ORDER BY r.next_rotation_at LIMIT 128;
+
+\echo '== running runs per connection =='
+EXPLAIN (ANALYZE, BUFFERS, TIMING)
+SELECT r.connection_id, count(*) FROM rotation_runs x JOIN secret_rotations r ON r.id = x.rotation_id
+WHERE x.outcome = 'running' AND x.lease_owner IS NOT NULL AND x.lease_expires_at > now() GROUP BY r.connection_id;
+
+\echo '== lock 16 picked rows =='
+SELECT array_agg(id)::text AS picked FROM (SELECT id FROM secret_rotations
+    WHERE is_auto_rotation_enabled AND lifecycle = 'active' AND next_rotation_at <= now()
+    ORDER BY next_rotation_at OFFSET 20 LIMIT 16) p \gset
+BEGIN;
+EXPLAIN (ANALYZE, BUFFERS, TIMING)
+SELECT r.id FROM secret_rotations r WHERE r.id = ANY(:'picked'::uuid[])
+AND r.lifecycle = 'active' AND r.is_auto_rotation_enabled AND r.next_rotation_at <= now()
+AND NOT EXISTS (SELECT 1 FROM rotation_runs x WHERE x.rotation_id = r.id AND x.outcome = 'running')
+ORDER BY r.next_rotation_at FOR UPDATE OF r SKIP LOCKED;
+ROLLBACK;
