@@ -92,11 +92,16 @@ pub fn spawn(state: AppState, config: SchedulerConfig) -> tokio::task::JoinHandl
         // run per interval.
         let wake = Arc::new(Notify::new());
         loop {
-            if let Err(e) = tick(&state, &config, &slots, &wake).await {
-                tracing::warn!(error = %e, "scheduler tick failed");
+            let mut pause = config.poll_interval;
+            match tick(&state, &config, &slots, &wake).await {
+                // Sleep until the next rotation is due when that comes before the next poll,
+                // so it starts on time rather than up to a poll interval late.
+                Ok(Some(until_next)) => pause = pause.min(until_next),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "scheduler tick failed"),
             }
             tokio::select! {
-                _ = tokio::time::sleep(config.poll_interval) => {}
+                _ = tokio::time::sleep(pause) => {}
                 _ = wake.notified() => {}
             }
         }
@@ -104,17 +109,16 @@ pub fn spawn(state: AppState, config: SchedulerConfig) -> tokio::task::JoinHandl
 }
 
 /// One pass: take over runs whose lease expired, then claim due rotations, as far as free
-/// slots allow. Returns how many runs were started.
+/// slots allow. With slots still free, returns how long until the next rotation is due.
 async fn tick(
     state: &AppState,
     config: &SchedulerConfig,
     slots: &Arc<Semaphore>,
     wake: &Arc<Notify>,
-) -> Result<usize, sqlx::Error> {
-    let mut started = 0;
+) -> Result<Option<Duration>, sqlx::Error> {
     for rotation_id in rotations::orphaned_rotations(&state.pool).await? {
         let Ok(permit) = slots.clone().try_acquire_owned() else {
-            return Ok(started);
+            return Ok(None);
         };
         match rotations::take_over_expired(
             &state.pool,
@@ -125,7 +129,6 @@ async fn tick(
         .await?
         {
             Some(run) => {
-                started += 1;
                 let (state, wake) = (state.clone(), wake.clone());
                 tokio::spawn(async move {
                     finish(&state, run).await;
@@ -149,7 +152,6 @@ async fn tick(
         let Ok(permit) = slots.clone().try_acquire_owned() else {
             break;
         };
-        started += 1;
         let (state, wake) = (state.clone(), wake.clone());
         tokio::spawn(async move {
             finish(&state, run).await;
@@ -157,7 +159,12 @@ async fn tick(
             wake.notify_one();
         });
     }
-    Ok(started)
+    if slots.available_permits() == 0 {
+        return Ok(None);
+    }
+    Ok(rotations::seconds_until_next_due(&state.pool)
+        .await?
+        .map(|s| Duration::from_secs_f64(s.max(0.005))))
 }
 
 async fn finish(state: &AppState, run: rotations::RunRow) {

@@ -397,6 +397,16 @@ pub async fn claim_due(
     Ok(runs)
 }
 
+/// Seconds until the next auto-rotation falls due (none is due now or it would be claimed).
+pub async fn seconds_until_next_due(db: &PgPool) -> sqlx::Result<Option<f64>> {
+    sqlx::query_scalar(
+        "SELECT extract(epoch FROM min(next_rotation_at) - now())::float8 FROM secret_rotations \
+         WHERE lifecycle = 'active' AND is_auto_rotation_enabled AND next_rotation_at > now()",
+    )
+    .fetch_one(db)
+    .await
+}
+
 pub async fn finish_run(
     db: &mut PgConnection,
     run: &RunRow,
