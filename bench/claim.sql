@@ -46,3 +46,16 @@ AND r.lifecycle = 'active' AND r.is_auto_rotation_enabled AND r.next_rotation_at
 AND NOT EXISTS (SELECT 1 FROM rotation_runs x WHERE x.rotation_id = r.id AND x.outcome = 'running')
 ORDER BY r.next_rotation_at FOR UPDATE OF r SKIP LOCKED;
 ROLLBACK;
+
+\echo '== is a secret name reserved by a rotation of the folder (secrets API, rotation create) =='
+-- 20,000 rotations in one folder of one environment, as in the burst benchmark.
+SET session_replication_role = replica;
+UPDATE secret_rotations SET secrets_mapping = jsonb_build_object('consumerKey', 'KEY_' || name, 'consumerSecret', 'SECRET_' || name),
+    env_id = '00000000-0000-0000-0000-0000000000e1'
+WHERE id IN (SELECT id FROM secret_rotations ORDER BY name LIMIT 20000);
+SET session_replication_role = origin;
+VACUUM ANALYZE secret_rotations;
+EXPLAIN (ANALYZE, TIMING)
+SELECT r.name FROM secret_rotations r
+WHERE jsonb_path_query_array(r.secrets_mapping, '$.*') ? 'KEY_rotation-1'
+AND r.env_id = '00000000-0000-0000-0000-0000000000e1' AND r.folder_path = '/' LIMIT 1;

@@ -46,7 +46,7 @@ curl -fsS -o /dev/null "$BASE/api/v2/workspace" -H "Authorization: Bearer $TOKEN
   --phases examples,coverage,fuzzing \
   --exclude-path /api/v1/auth/token/revoke \
   --seed "${FUZZ_SEED:-20261125}" --max-examples "${FUZZ_EXAMPLES:-25}" \
-  --generation-deterministic --no-shrink --workers 2 \
+  --no-shrink --workers 2 --generation-database none \
   --request-timeout 10 --no-color --warnings off
 status=$?
 if grep -q '"panicked' "$LOG"; then

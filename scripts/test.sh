@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# The whole test suite: unit tests and HTTP integration tests against a throwaway PostgreSQL.
-# Extra arguments go to `cargo test` (e.g. scripts/test.sh secrets).
+# The whole test suite: unit tests, HTTP integration tests against a throwaway PostgreSQL, and
+# (when no arguments are given) API fuzzing against openapi.yaml (scripts/fuzz-api.sh).
+# Extra arguments go to `cargo test` (e.g. scripts/test.sh secrets) and skip the fuzzing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # crash-points lets the tests kill the server right after a chosen rotation step.
-exec scripts/with-postgres.sh cargo test --locked --features crash-points "$@"
+scripts/with-postgres.sh cargo test --locked --features crash-points "$@"
+if [ $# -eq 0 ]; then
+  scripts/with-postgres.sh scripts/fuzz-api.sh
+fi

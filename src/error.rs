@@ -24,9 +24,31 @@ pub fn current_request_id() -> String {
 pub struct Issue {
     /// zod's issue code: `invalid_type`, `too_small`, `too_big`, `invalid_string`, `custom`...
     pub code: String,
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<PathSegment>)]
     pub path: Vec<Value>,
     pub message: String,
+}
+
+// Described for the OpenAPI document only; the wire value is a serde_json::Value.
+/// A step of an issue's path: a field name or an array index.
+#[derive(ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum PathSegment {
+    Field(String),
+    Index(u64),
+}
+
+// Described for the OpenAPI document only; the wire value is a serde_json::Value.
+/// An error's `message`: a sentence, or the list of issues.
+#[derive(ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum ErrorMessage {
+    /// A sentence for people.
+    Sentence(String),
+    /// For 422 (and some 400s): the list of issues, as zod reports them.
+    Issues(Vec<Issue>),
 }
 
 impl Issue {
@@ -112,12 +134,23 @@ pub struct ErrorBody {
     pub req_id: String,
     pub status_code: u16,
     /// A sentence for people, or for 422 the list of issues.
-    #[schema(value_type = Object)]
+    #[schema(value_type = ErrorMessage)]
     pub message: Value,
     pub error: String,
+    /// With 403 PermissionDenied: the rules that refused the request.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Vec<DeniedRule>>)]
     pub details: Option<Value>,
+}
+
+// Described for the OpenAPI document only; the wire value is a serde_json::Value.
+/// A CASL-style rule, as Infisical sends in a refusal's `details`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct DeniedRule {
+    action: String,
+    inverted: bool,
+    subject: String,
 }
 
 impl IntoResponse for ApiError {

@@ -165,6 +165,7 @@ fn percent_decode(text: &str) -> String {
 /// Deserializes with the path of the first problem, then runs the `validator` rules, and turns
 /// both into zod-like issues.
 pub fn from_value<T: DeserializeOwned + Validate>(value: Value) -> Result<T, ApiError> {
+    refuse_nul(&value, &mut Vec::new())?;
     let parsed: T = serde_path_to_error::deserialize(value).map_err(|err| {
         let mut path: Vec<Value> = err
             .path()
@@ -207,6 +208,39 @@ pub fn from_value<T: DeserializeOwned + Validate>(value: Value) -> Result<T, Api
         .validate()
         .map_err(|errors| ApiError::Validation(validation_issues(&errors, &[])))?;
     Ok(parsed)
+}
+
+const NUL_MESSAGE: &str = "String must not contain NUL (\\u0000) characters";
+
+/// Postgres cannot store NUL characters in text or jsonb: refuse them up front, with the path
+/// of the first one, rather than failing at the database.
+fn refuse_nul(value: &Value, path: &mut Vec<Value>) -> Result<(), ApiError> {
+    let fail = |path: &[Value]| {
+        ApiError::Validation(vec![Issue {
+            code: "invalid_string".into(),
+            path: path.to_vec(),
+            message: NUL_MESSAGE.into(),
+        }])
+    };
+    match value {
+        Value::String(text) if text.contains('\0') => Err(fail(path)),
+        Value::Array(items) => items.iter().enumerate().try_for_each(|(i, item)| {
+            path.push(Value::from(i));
+            refuse_nul(item, path)?;
+            path.pop();
+            Ok(())
+        }),
+        Value::Object(map) => map.iter().try_for_each(|(key, item)| {
+            path.push(Value::String(key.clone()));
+            if key.contains('\0') {
+                return Err(fail(path));
+            }
+            refuse_nul(item, path)?;
+            path.pop();
+            Ok(())
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// zod's name for what serde expected: `a string` is `string`, `struct Foo` is `object`.
@@ -352,6 +386,11 @@ where
         state: &S,
     ) -> Result<Self, ApiError> {
         use axum::extract::rejection::PathRejection;
+        if let Ok(raw) = axum::extract::RawPathParams::from_request_parts(parts, state).await {
+            if let Some((key, _)) = raw.iter().find(|(_, value)| value.contains('\0')) {
+                return Err(ApiError::invalid("invalid_string", &[key], NUL_MESSAGE));
+            }
+        }
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(value)) => Ok(ApiPath(value)),
             Err(PathRejection::FailedToDeserializePathParams(err)) => {
@@ -373,6 +412,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn query_strings_decode_like_browsers_send_them() {
@@ -383,6 +423,19 @@ mod tests {
         assert_eq!(map["flag"], "");
         assert_eq!(map["x"], "a b");
         assert_eq!(query_map("bad=%zz%")["bad"], "%zz%");
+    }
+
+    #[test]
+    fn nul_characters_are_refused_with_their_path() {
+        let value = serde_json::json!({"a": [1, {"b": "x\0y"}]});
+        match refuse_nul(&value, &mut Vec::new()) {
+            Err(ApiError::Validation(issues)) => {
+                assert_eq!(issues[0].path, vec![json!("a"), json!(1), json!("b")]);
+                assert_eq!(issues[0].message, NUL_MESSAGE);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(refuse_nul(&json!({"ok": ["fine"]}), &mut Vec::new()).is_ok());
     }
 
     #[test]

@@ -281,7 +281,7 @@ impl Modify for BearerAuth {
         audit_logs::list,
         webhooks::create, webhooks::list, webhooks::update, webhooks::delete, webhooks::test,
     ),
-    components(schemas(crate::error::ErrorBody, crate::error::Issue))
+    components(schemas(crate::error::ErrorBody, crate::error::Issue, crate::error::ErrorMessage, crate::error::PathSegment, crate::error::DeniedRule))
 )]
 pub struct ApiDoc;
 

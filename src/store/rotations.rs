@@ -527,7 +527,8 @@ pub async fn keys_in_use(
         "SELECT key FROM secrets WHERE env_id = $1 AND path = $2 AND type = 'shared' AND key = ANY($3) \
          AND ($4::uuid IS NULL OR rotation_id IS DISTINCT FROM $4) \
          UNION SELECT m.value FROM secret_rotations r, jsonb_each_text(r.secrets_mapping) m \
-         WHERE r.env_id = $1 AND r.folder_path = $2 AND m.value = ANY($3) AND ($4::uuid IS NULL OR r.id <> $4)",
+         WHERE jsonb_path_query_array(r.secrets_mapping, '$.*') ?| $3 \
+         AND r.env_id = $1 AND r.folder_path = $2 AND m.value = ANY($3) AND ($4::uuid IS NULL OR r.id <> $4)",
     )
     .bind(env_id)
     .bind(folder_path)
@@ -548,8 +549,9 @@ pub async fn reserved_by(
     key: &str,
 ) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar(
-        "SELECT r.name FROM secret_rotations r, jsonb_each_text(r.secrets_mapping) m \
-         WHERE r.env_id = $1 AND r.folder_path = $2 AND m.value = $3 LIMIT 1",
+        "SELECT r.name FROM secret_rotations r \
+         WHERE jsonb_path_query_array(r.secrets_mapping, '$.*') ? $3 \
+         AND r.env_id = $1 AND r.folder_path = $2 LIMIT 1",
     )
     .bind(env_id)
     .bind(folder_path)

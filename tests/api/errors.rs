@@ -167,3 +167,39 @@ async fn status_is_healthy_and_every_response_has_a_request_id() {
     assert_eq!(body["reqId"], header);
     assert!(crate::helpers::captured_logs().contains(&header));
 }
+
+#[tokio::test]
+async fn nul_characters_in_queries_bodies_and_paths_are_422_not_database_errors() {
+    // Found by the schemathesis run (scripts/fuzz-api.sh): Postgres refuses NUL in text.
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let project = app.create_project(&token, "Nul").await;
+    let issue = |path: serde_json::Value| {
+        json!([{"code": "invalid_string", "path": path,
+                "message": "String must not contain NUL (\\u0000) characters"}])
+    };
+    let r = app
+        .get(
+            &format!("/api/v2/folders?environment=dev%00x&projectId={project}"),
+            &token,
+        )
+        .await;
+    assert_error(&r, 422, "ValidationFailure", issue(json!(["environment"])));
+    let r = app
+        .post(
+            "/api/v3/secrets/raw/NAME",
+            &token,
+            json!({"workspaceId": project, "environment": "dev", "secretValue": "a\u{0}b"}),
+        )
+        .await;
+    assert_error(&r, 422, "ValidationFailure", issue(json!(["secretValue"])));
+    let r = app
+        .post(
+            "/api/v3/secrets/raw/NA%00ME",
+            &token,
+            json!({"workspaceId": project, "environment": "dev", "secretValue": "v"}),
+        )
+        .await;
+    assert_error(&r, 422, "ValidationFailure", issue(json!(["secretName"])));
+    assert_eq!(app.count("secrets").await, 0, "nothing was written");
+}
