@@ -379,3 +379,44 @@ async fn an_unreadable_signing_key_fails_the_delivery_instead_of_sending_unsigne
         "nothing went out unsigned"
     );
 }
+
+#[tokio::test]
+async fn an_event_queued_before_a_crash_is_delivered_once_by_the_next_server() {
+    const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let url = fresh_database().await;
+    let mut first = crate::helpers::ServerProcess::start(&url, KEY, &[]);
+    let mut w = world_with(first.app(&url).await).await;
+    // The endpoint refuses the first attempt, so the event is still pending when the server dies.
+    let (rx, hook) = receiver(1).await;
+    w.app
+        .post(
+            "/api/v1/webhooks",
+            &w.token,
+            json!({"workspaceId": w.project, "environment": "dev", "webhookUrl": hook, "webhookSecretKey": "k"}),
+        )
+        .await;
+    w.create().await;
+    for _ in 0..100 {
+        if *rx.fail_first.lock().unwrap() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        *rx.fail_first.lock().unwrap(),
+        0,
+        "the first attempt was made"
+    );
+    first.child.kill().unwrap();
+    first.wait().await;
+    assert!(rx.got.lock().unwrap().is_empty());
+
+    let second = crate::helpers::ServerProcess::start(&url, KEY, &[]);
+    w.app.base = second.base.clone();
+    let got = rx.wait_for(1).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].1["event"], "secrets.rotation-succeeded");
+    verify(&got[0].0, &got[0].1, "k");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(rx.got.lock().unwrap().len(), 1, "delivered once");
+}
