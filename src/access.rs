@@ -115,13 +115,8 @@ pub async fn project_access(
 /// The project's data key, unwrapped once and then cached.
 /// The project's data key by project id: from the cache, else read and unwrapped.
 pub async fn project_key_by_id(state: &AppState, project_id: Uuid) -> ApiResult<Option<Key>> {
-    if let Some(key) = state
-        .data_keys
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&project_id)
-    {
-        return Ok(Some(key.clone()));
+    if let Some(key) = cached_key(state, project_id) {
+        return Ok(Some(key));
     }
     match crate::store::projects::find_project(&state.pool, project_id).await? {
         Some(project) => project_key(state, &project).map(Some),
@@ -129,14 +124,18 @@ pub async fn project_key_by_id(state: &AppState, project_id: Uuid) -> ApiResult<
     }
 }
 
-pub fn project_key(state: &AppState, project: &ProjectRow) -> ApiResult<Key> {
-    if let Some(key) = state
+fn cached_key(state: &AppState, project_id: Uuid) -> Option<Key> {
+    state
         .data_keys
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .get(&project.id)
-    {
-        return Ok(key.clone());
+        .get(&project_id)
+        .cloned()
+}
+
+pub fn project_key(state: &AppState, project: &ProjectRow) -> ApiResult<Key> {
+    if let Some(key) = cached_key(state, project.id) {
+        return Ok(key);
     }
     if project.root_key_id != state.root_key.id() {
         return Err(ApiError::Internal(anyhow::anyhow!(

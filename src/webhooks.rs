@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::access::project_key;
 use crate::state::AppState;
 use crate::store::projects;
+use crate::store::rotations::RotationRow;
 
 pub const ROTATION_FAILED: &str = "secrets.rotation-failed";
 pub const ROTATION_SUCCEEDED: &str = "secrets.rotation-succeeded";
@@ -28,14 +29,9 @@ pub fn key_aad(webhook_id: Uuid) -> String {
 /// Facts about a rotation event, for the payload.
 pub struct RotationEvent<'a> {
     pub event: &'static str,
-    pub project_id: Uuid,
-    pub env_id: Uuid,
-    pub secret_path: &'a str,
-    pub rotation_name: &'a str,
+    pub rotation: &'a RotationRow,
     pub triggered_manually: bool,
     pub error_message: Option<&'a str>,
-    /// For `secrets.rotation-upcoming`: when the rotation is due.
-    pub next_rotation_at: Option<DateTime<Utc>>,
 }
 
 /// Writes the event for every enabled webhook of the project whose environment and path
@@ -50,9 +46,9 @@ pub async fn enqueue_rotation(db: &mut PgConnection, e: RotationEvent<'_>) -> sq
                AND ($3 = w.secret_path OR w.secret_path = '/' OR starts_with($3, w.secret_path || '/'))) \
              FROM environments e JOIN projects p ON p.id = e.project_id WHERE p.id = $1 AND e.id = $2",
         )
-        .bind(e.project_id)
-        .bind(e.env_id)
-        .bind(e.secret_path)
+        .bind(e.rotation.project_id)
+        .bind(e.rotation.env_id)
+        .bind(&e.rotation.folder_path)
         .fetch_one(&mut *db)
         .await?;
     if !listened {
@@ -61,20 +57,20 @@ pub async fn enqueue_rotation(db: &mut PgConnection, e: RotationEvent<'_>) -> sq
     let mut payload = json!({
         "event": e.event,
         "project": {
-            "workspaceId": e.project_id,
-            "projectId": e.project_id,
+            "workspaceId": e.rotation.project_id,
+            "projectId": e.rotation.project_id,
             "projectName": project_name,
             "environment": env_slug,
             "environmentName": env_name,
-            "secretPath": e.secret_path,
-            "rotationName": e.rotation_name,
+            "secretPath": e.rotation.folder_path,
+            "rotationName": e.rotation.name,
             "triggeredManually": e.triggered_manually,
             "errorMessage": e.error_message.map(sanitize),
         },
         "timestamp": Utc::now().timestamp_millis(),
     });
-    if let Some(at) = e.next_rotation_at {
-        payload["project"]["nextRotationAt"] = json!(at);
+    if e.event == ROTATION_UPCOMING {
+        payload["project"]["nextRotationAt"] = json!(e.rotation.next_rotation_at);
     }
     sqlx::query(
         "INSERT INTO webhook_deliveries (id, webhook_id, event, payload) \
@@ -82,9 +78,9 @@ pub async fn enqueue_rotation(db: &mut PgConnection, e: RotationEvent<'_>) -> sq
          WHERE w.project_id = $1 AND w.env_id = $2 AND NOT w.is_disabled \
          AND ($3 = w.secret_path OR w.secret_path = '/' OR starts_with($3, w.secret_path || '/'))",
     )
-    .bind(e.project_id)
-    .bind(e.env_id)
-    .bind(e.secret_path)
+    .bind(e.rotation.project_id)
+    .bind(e.rotation.env_id)
+    .bind(&e.rotation.folder_path)
     .bind(e.event)
     .bind(&payload)
     .execute(db)
@@ -97,7 +93,7 @@ pub async fn enqueue_rotation(db: &mut PgConnection, e: RotationEvent<'_>) -> sq
 /// once: the row lock and the `upcoming_notice_for` mark make each notice go out once.
 pub async fn enqueue_upcoming(db: &PgPool, lead: Duration, limit: i64) -> sqlx::Result<usize> {
     let mut tx = db.begin().await?;
-    let due: Vec<(Uuid, Uuid, String, String, DateTime<Utc>)> = sqlx::query_as(
+    let due: Vec<RotationRow> = sqlx::query_as(
         "WITH due AS ( \
            SELECT r.id FROM secret_rotations r \
            WHERE r.is_auto_rotation_enabled AND r.lifecycle = 'active' \
@@ -108,24 +104,20 @@ pub async fn enqueue_upcoming(db: &PgPool, lead: Duration, limit: i64) -> sqlx::
            ORDER BY r.next_rotation_at LIMIT $2 FOR UPDATE OF r SKIP LOCKED) \
          UPDATE secret_rotations r SET upcoming_notice_for = r.next_rotation_at FROM due \
          WHERE r.id = due.id \
-         RETURNING r.project_id, r.env_id, r.folder_path, r.name, r.next_rotation_at",
+         RETURNING r.*",
     )
     .bind(lead.as_secs_f64())
     .bind(limit)
     .fetch_all(&mut *tx)
     .await?;
-    for (project_id, env_id, path, name, at) in &due {
+    for rotation in &due {
         enqueue_rotation(
             &mut tx,
             RotationEvent {
                 event: ROTATION_UPCOMING,
-                project_id: *project_id,
-                env_id: *env_id,
-                secret_path: path,
-                rotation_name: name,
+                rotation,
                 triggered_manually: false,
                 error_message: None,
-                next_rotation_at: Some(*at),
             },
         )
         .await?;

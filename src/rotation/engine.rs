@@ -622,13 +622,9 @@ impl Ctx<'_> {
             &mut tx,
             crate::webhooks::RotationEvent {
                 event: crate::webhooks::ROTATION_SUCCEEDED,
-                project_id: rotation.project_id,
-                env_id: rotation.env_id,
-                secret_path: &rotation.folder_path,
-                rotation_name: &rotation.name,
+                rotation: &rotation,
                 triggered_manually: manual,
                 error_message: None,
-                next_rotation_at: None,
             },
         )
         .await?;
@@ -683,20 +679,16 @@ impl Ctx<'_> {
                 .bind(now)
                 .bind(&message)
                 .bind(self.run.id.to_string())
-                                .bind(next)
+                .bind(next)
                 .execute(&mut *tx)
                 .await?;
                 crate::webhooks::enqueue_rotation(
                     &mut tx,
                     crate::webhooks::RotationEvent {
                         event: crate::webhooks::ROTATION_FAILED,
-                        project_id: rotation.project_id,
-                        env_id: rotation.env_id,
-                        secret_path: &rotation.folder_path,
-                        rotation_name: &rotation.name,
+                        rotation: &rotation,
                         triggered_manually: self.run.trigger != "scheduled",
                         error_message: Some(&message),
-                        next_rotation_at: None,
                     },
                 )
                 .await?;

@@ -67,6 +67,17 @@ impl Receiver {
     }
 }
 
+/// Creates a webhook for the world's project (dev, `/`), signed when `key` is given; its id.
+async fn add_webhook(w: &World, url: &str, key: Option<&str>) -> String {
+    let mut body = json!({"workspaceId": w.project, "environment": "dev", "webhookUrl": url});
+    if let Some(key) = key {
+        body["webhookSecretKey"] = json!(key);
+    }
+    let r = w.app.post("/api/v1/webhooks", &w.token, body).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["webhook"]["id"].as_str().unwrap().to_string()
+}
+
 fn verify(headers: &HeaderMap, body: &Value, key: &str) {
     let header = headers["x-infisical-signature"].to_str().unwrap();
     let (t, _) = header.split_once(';').unwrap();
@@ -130,13 +141,7 @@ async fn rotation_events_arrive_signed_and_once() {
 async fn a_failing_endpoint_gets_the_event_again_later() {
     let w = world().await;
     let (rx, url) = receiver(1).await;
-    w.app
-        .post(
-            "/api/v1/webhooks",
-            &w.token,
-            json!({"workspaceId": w.project, "environment": "dev", "webhookUrl": url}),
-        )
-        .await;
+    add_webhook(&w, &url, None).await;
     w.create().await;
     let got = rx.wait_for(1).await;
     assert_eq!(got.len(), 1, "delivered on the second attempt");
@@ -155,8 +160,7 @@ async fn a_failing_endpoint_gets_the_event_again_later() {
 async fn webhook_api_test_update_delete_and_refusals() {
     let w = world().await;
     let (rx, url) = receiver(0).await;
-    let r = w.app.post("/api/v1/webhooks", &w.token, json!({"workspaceId": w.project, "environment": "dev", "webhookUrl": url, "webhookSecretKey": "k"})).await;
-    let id = r.body["webhook"]["id"].as_str().unwrap().to_string();
+    let id = add_webhook(&w, &url, Some("k")).await;
     let r = w
         .app
         .post(&format!("/api/v1/webhooks/{id}/test"), &w.token, json!({}))
@@ -214,8 +218,7 @@ async fn webhook_api_test_update_delete_and_refusals() {
         )
         .await;
     assert_eq!(r.status, 400, "{}", r.body);
-    let dead = w.app.post("/api/v1/webhooks", &w.token, json!({"workspaceId": w.project, "environment": "dev", "webhookUrl": "http://127.0.0.1:9/hook"})).await;
-    let dead_id = dead.body["webhook"]["id"].as_str().unwrap().to_string();
+    let dead_id = add_webhook(&w, "http://127.0.0.1:9/hook", None).await;
     let r = w
         .app
         .post(
@@ -266,13 +269,7 @@ async fn an_upcoming_rotation_is_announced_once_per_scheduled_time() {
     let w =
         world_with(spawn_server(&url, rotary::crypto::Key::generate(), options, true).await).await;
     let (rx, hook) = receiver(0).await;
-    w.app
-        .post(
-            "/api/v1/webhooks",
-            &w.token,
-            json!({"workspaceId": w.project, "environment": "dev", "webhookUrl": hook, "webhookSecretKey": "k"}),
-        )
-        .await;
+    add_webhook(&w, &hook, Some("k")).await;
     let id = w.create().await;
     assert_eq!(
         rx.wait_for(1).await[0].1["event"],
@@ -347,13 +344,7 @@ async fn an_upcoming_rotation_is_announced_once_per_scheduled_time() {
 async fn an_unreadable_signing_key_fails_the_delivery_instead_of_sending_unsigned() {
     let w = world().await;
     let (rx, url) = receiver(0).await;
-    w.app
-        .post(
-            "/api/v1/webhooks",
-            &w.token,
-            json!({"workspaceId": w.project, "environment": "dev", "webhookUrl": url, "webhookSecretKey": "k"}),
-        )
-        .await;
+    add_webhook(&w, &url, Some("k")).await;
     sqlx::query("UPDATE webhooks SET secret_key_ct = 'garbage'::bytea")
         .execute(&w.app.pool)
         .await
@@ -388,13 +379,7 @@ async fn an_event_queued_before_a_crash_is_delivered_once_by_the_next_server() {
     let mut w = world_with(first.app(&url).await).await;
     // The endpoint refuses the first attempt, so the event is still pending when the server dies.
     let (rx, hook) = receiver(1).await;
-    w.app
-        .post(
-            "/api/v1/webhooks",
-            &w.token,
-            json!({"workspaceId": w.project, "environment": "dev", "webhookUrl": hook, "webhookSecretKey": "k"}),
-        )
-        .await;
+    add_webhook(&w, &hook, Some("k")).await;
     w.create().await;
     for _ in 0..100 {
         if *rx.fail_first.lock().unwrap() == 0 {
