@@ -45,8 +45,13 @@ pub fn root_key(value: Option<String>) -> Result<Key, SettingError> {
 }
 
 pub fn listen(value: &str) -> Result<SocketAddr, SettingError> {
+    address("ROTARY_LISTEN", value)
+}
+
+/// A socket address setting, named `name` in the error.
+pub fn address(name: &'static str, value: &str) -> Result<SocketAddr, SettingError> {
     value.parse().map_err(|_| SettingError {
-        name: "ROTARY_LISTEN",
+        name,
         problem: format!("is invalid: '{value}' is not an address like 127.0.0.1:8080"),
     })
 }

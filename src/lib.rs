@@ -7,6 +7,7 @@ pub mod auth;
 pub mod config;
 pub mod connections;
 pub mod crypto;
+pub mod dev;
 pub mod error;
 pub mod http;
 pub mod metrics;
@@ -62,6 +63,21 @@ pub async fn serve(
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// A whole server on an open pool: the scheduler (which also resumes runs a previous process
+/// left unfinished: crash, kill -9) and the API on `listener` until `shutdown` resolves.
+pub async fn run_server(
+    pool: PgPool,
+    listener: TcpListener,
+    root_key: crypto::Key,
+    options: config::Options,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let scheduler = options.scheduler.clone();
+    let state = AppState::new(pool, root_key, options);
+    rotation::scheduler::spawn(state.clone(), scheduler);
+    serve(listener, state, shutdown).await
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

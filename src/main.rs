@@ -37,6 +37,22 @@ enum Command {
         #[arg(long, env = "ROTARY_LISTEN", default_value = "127.0.0.1:8080")]
         listen: String,
     },
+    /// The local demo: a throwaway PostgreSQL, the mock Salesforce org and the server in
+    /// rotation dev mode, set up and ready, with a walkthrough of curl commands. Ctrl-C stops it.
+    Dev {
+        /// Where the demo keeps its database, keys and setup between runs.
+        #[arg(long, env = "ROTARY_DEV_DIR", default_value = ".rotary-dev")]
+        data_dir: std::path::PathBuf,
+        /// Delete the data directory first and start over.
+        #[arg(long)]
+        fresh: bool,
+        /// Address of the API server.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Address of the mock Salesforce org.
+        #[arg(long, default_value = "127.0.0.1:8787")]
+        mock_listen: String,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Set up a new instance: an organization and its admin identity; prints their credentials.
@@ -170,6 +186,31 @@ async fn main() -> ExitCode {
                 Err(e) => failure(e),
             }
         }
+        Command::Dev {
+            data_dir,
+            fresh,
+            listen,
+            mock_listen,
+        } => {
+            let opts = match (|| {
+                Ok::<_, SettingError>(rotary::dev::DevOptions {
+                    data_dir,
+                    fresh,
+                    listen: config::address("--listen", &listen)?,
+                    mock_listen: config::address("--mock-listen", &mock_listen)?,
+                    options: options()?,
+                    log_format: cli.log_format,
+                    log_level: cli.log_level,
+                })
+            })() {
+                Ok(opts) => opts,
+                Err(e) => return setting_failure(e),
+            };
+            match rotary::dev::run(opts).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => failure(e),
+            }
+        }
         Command::Serve { listen } => {
             let config = match (|| {
                 Ok::<_, SettingError>(ServeConfig {
@@ -198,11 +239,14 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {} (ROTARY_LISTEN): {e}", config.listen))?;
     tracing::info!(address = %listener.local_addr()?, root_key_id = %config.root_key.id(), "rotary is serving");
-    let scheduler = config.options.scheduler.clone();
-    let state = rotary::AppState::new(pool, config.root_key, config.options);
-    // The scheduler also resumes runs a previous process left unfinished (crash, kill -9).
-    rotary::rotation::scheduler::spawn(state.clone(), scheduler);
-    rotary::serve(listener, state, rotary::shutdown_signal()).await?;
+    rotary::run_server(
+        pool,
+        listener,
+        config.root_key,
+        config.options,
+        rotary::shutdown_signal(),
+    )
+    .await?;
     Ok(())
 }
 

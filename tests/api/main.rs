@@ -7,6 +7,7 @@ mod cli;
 mod compose;
 #[cfg(feature = "crash-points")]
 mod crash;
+mod dev;
 mod errors;
 mod folders;
 mod helpers;

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 /// Staged credentials live 30 days; so do rotated (previous) ones.
 pub const STAGED_LIFETIME_DAYS: i64 = 30;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Cred {
     pub key: String,
@@ -20,14 +20,14 @@ pub struct Cred {
     pub minted_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StagedState {
     Active,
     Rotated,
     Expired,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Staged {
     pub id: String,
@@ -38,7 +38,7 @@ pub struct Staged {
     pub expires_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Retired {
     pub cred: Cred,
@@ -190,6 +190,17 @@ pub struct Event {
     pub app: String,
     pub consumer: Option<String>,
     pub key: Option<String>,
+}
+
+/// One consumer's credentials, as `Org::saved_credentials` keeps them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SavedConsumer {
+    pub app: String,
+    pub consumer: String,
+    pub primary: Cred,
+    pub slot: Option<Staged>,
+    pub graveyard: Vec<Retired>,
 }
 
 /// One org. All ids are 18 characters; lookups also accept the 15-character form.
@@ -384,6 +395,40 @@ impl Org {
             }
         }
         None
+    }
+
+    /// Every consumer's credentials, so a demo can keep its org across restarts
+    /// (`rotary dev` saves them on exit and restores them on the next start).
+    pub fn saved_credentials(&self) -> Vec<SavedConsumer> {
+        self.apps
+            .iter()
+            .flat_map(|app| {
+                app.consumers.iter().map(|c| SavedConsumer {
+                    app: app.id.clone(),
+                    consumer: c.id.clone(),
+                    primary: c.primary.clone(),
+                    slot: c.slot.clone(),
+                    graveyard: c.graveyard.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// Puts back what `saved_credentials` returned, for the consumers this org still has
+    /// (same seed, same ids). The generator is reseeded: replaying the seeded sequence would
+    /// mint the very credentials minted before the restart.
+    pub fn restore_credentials(&mut self, saved: Vec<SavedConsumer>) {
+        for s in saved {
+            let Some(app) = self.app_mut(&s.app) else {
+                continue;
+            };
+            if let Some(c) = app.consumers.iter_mut().find(|c| c.id == s.consumer) {
+                c.primary = s.primary;
+                c.slot = s.slot;
+                c.graveyard = s.graveyard;
+            }
+        }
+        self.rng = StdRng::from_entropy();
     }
 
     pub fn session_timeout(&self, app: &App) -> i64 {
