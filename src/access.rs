@@ -7,7 +7,7 @@ use crate::auth::Auth;
 use crate::crypto::Key;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::projects::{self, ProjectRow};
+use crate::store::projects::ProjectRow;
 
 pub const PROJECT_ROLES: [&str; 4] = ["admin", "member", "viewer", "no-access"];
 
@@ -102,7 +102,7 @@ pub async fn project_access(
     auth: &Auth,
     project_id: Uuid,
 ) -> ApiResult<ProjectAccess> {
-    match projects::find_project_for_member(&state.pool, project_id, auth.identity_id).await? {
+    match crate::cache::membership(state, project_id, auth.identity_id).await? {
         Some((project, role)) if project.org_id == auth.org_id => {
             Ok(ProjectAccess { project, role })
         }

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod connections;
 pub mod crypto;
@@ -59,10 +60,13 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let invalidations = tokio::spawn(cache::follow_invalidations(state.clone()));
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    invalidations.abort();
+    served
 }
 
 /// A whole server on an open pool: the scheduler (which also resumes runs a previous process

@@ -31,6 +31,8 @@ pub struct Inner {
     /// Salesforce clients (with their access tokens) by app connection, tagged with the
     /// connection's `updated_at`: see `connections::shared_client`.
     pub sf_clients: Mutex<HashMap<Uuid, SharedClient>>,
+    /// Tokens, memberships, environments and connections: see `cache`.
+    pub lookups: crate::cache::Lookups,
 }
 
 pub type SharedClient = (
@@ -61,6 +63,7 @@ impl AppState {
                 options.provider_timeout,
             ),
             sf_clients: Mutex::new(HashMap::new()),
+            lookups: Default::default(),
         }))
     }
 }

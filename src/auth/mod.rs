@@ -58,7 +58,7 @@ pub fn bearer_token(parts: &Parts) -> Option<&str> {
 
 /// Looks a token up and checks it is still good: not revoked, not expired, uses left.
 pub async fn check_token(state: &AppState, token: &str) -> Result<TokenRow, ApiError> {
-    let row = identities::find_token(&state.pool, token)
+    let row = crate::cache::token(state, token)
         .await?
         .ok_or_else(|| ApiError::unauthorized("Invalid access token"))?;
     if row.is_revoked {

@@ -16,8 +16,8 @@ pub mod webhooks;
 
 use std::time::Instant;
 
-use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::HeaderValue;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -157,6 +157,10 @@ pub fn router(state: AppState) -> Router {
                 .delete(s::delete_secret),
         )
         .route_layer(axum::middleware::from_fn(http_metrics))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            forget_cached_lookups,
+        ))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -208,6 +212,33 @@ async fn request_context(req: Request, next: Next) -> Response {
             "request finished"
         )
     });
+    response
+}
+
+/// Requests that may have changed a token, identity, membership, project, environment or
+/// connection clear this process's cache of them when they end, so the caller's next request
+/// sees the change (other replicas hear of it from the database: see `cache`). Reads, and the
+/// writes listed here that touch none of those tables, leave it alone.
+async fn forget_cached_lookups(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    const UNRELATED: [&str; 6] = [
+        "/api/v1/auth/universal-auth/login",
+        "/api/v3/secrets/",
+        "/api/v2/secret-rotations/",
+        "/api/v1/folders",
+        "/api/v2/folders",
+        "/api/v1/webhooks",
+    ];
+    let reads = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let path = req.uri().path();
+    let unrelated = reads || UNRELATED.iter().any(|p| path.starts_with(p));
+    let response = next.run(req).await;
+    if !unrelated {
+        state.lookups.clear();
+    }
     response
 }
 

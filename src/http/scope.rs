@@ -38,7 +38,7 @@ pub async fn resolve(
 ) -> ApiResult<Scope> {
     let path = normalize_path(path_field, raw_path)?;
     let access = project_access(state, auth, project_id).await?;
-    let env = projects::find_environment_by_slug(&state.pool, project_id, environment)
+    let env = crate::cache::environment_by_slug(state, project_id, environment)
         .await?
         .ok_or_else(|| {
             ApiError::not_found(format!(

@@ -97,8 +97,8 @@ pub struct RotationView {
 }
 
 async fn view(state: &AppState, row: RotationRow) -> ApiResult<RotationView> {
-    let connection = app_connections::find(&state.pool, row.org_id, row.connection_id).await?;
-    let env = projects::environment_by_id(&state.pool, row.env_id).await?;
+    let connection = crate::cache::connection(state, row.org_id, row.connection_id).await?;
+    let env = crate::cache::environment_by_id(state, row.env_id).await?;
     Ok(RotationView {
         id: row.id,
         name: row.name,
@@ -373,7 +373,7 @@ async fn folder_of(
         ))
     };
     let path = normalize_path("secretPath", raw_path)?;
-    let env = projects::find_environment_by_slug(&state.pool, project_id, environment)
+    let env = crate::cache::environment_by_slug(state, project_id, environment)
         .await?
         .ok_or_else(missing)?;
     let folder_id = if path == "/" {

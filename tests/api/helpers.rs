@@ -47,6 +47,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub pool: PgPool,
+    /// The server's state when it runs in this process.
+    pub state: Option<rotary::AppState>,
 }
 
 pub struct Response {
@@ -125,11 +127,16 @@ pub async fn spawn_server(
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(rotary::serve(listener, state, std::future::pending()));
+    tokio::spawn(rotary::serve(
+        listener,
+        state.clone(),
+        std::future::pending(),
+    ));
     TestApp {
         base: format!("http://{addr}"),
         client: reqwest::Client::new(),
         pool,
+        state: Some(state),
     }
 }
 
@@ -367,6 +374,7 @@ impl ServerProcess {
             base: self.base.clone(),
             client: reqwest::Client::new(),
             pool,
+            state: None,
         }
     }
 

@@ -3,6 +3,7 @@
 
 mod app_connections;
 mod auth;
+mod cache;
 mod cli;
 mod compose;
 #[cfg(feature = "crash-points")]
