@@ -1,6 +1,8 @@
 //! In-memory copies of the rows nearly every request looks up: the access token with its
-//! identity, the caller's project membership, environments and app connections. Without them
-//! a read of one secret is four queries; with them it is one.
+//! identity, the caller's project membership, environments and app connections, and what the
+//! hot reads return: one secret, a folder's secrets, one rotation. Without them a read of one
+//! secret was four queries; with them a repeated read is none (one query costs more than the
+//! rest of the request on a small machine: see the README's performance section).
 //!
 //! A cached row is never trusted longer than the database says it is valid:
 //! - Migration 0009 puts a statement-level trigger on each table these rows come from (updates,
@@ -16,6 +18,12 @@
 //!   so a read racing with a revocation cannot put the old row back.
 //!
 //! Rows whose use is counted in the database (tokens with a use limit) are never cached.
+//! Secrets and rotations are cached only for the read endpoints, never for a write that reads
+//! before it changes, and stay sealed in memory (values are opened per request).
+//!
+//! A stale secret is harmless for the rotated credentials too: a published rotation keeps the
+//! previous credential valid until the next rotation's first step, far longer than it takes a
+//! notification to arrive.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -31,6 +39,8 @@ use crate::state::AppState;
 use crate::store::app_connections::ConnectionRow;
 use crate::store::identities::TokenRow;
 use crate::store::projects::{EnvironmentRow, ProjectRow};
+use crate::store::rotations::RotationRow;
+use crate::store::secrets::SecretRow;
 
 /// The channel migration 0009's triggers notify.
 pub const CHANNEL: &str = "rotary_cache";
@@ -38,6 +48,13 @@ pub const CHANNEL: &str = "rotary_cache";
 /// A map that reaches this size is emptied before the next insert: memory stays bounded
 /// whatever the number of tokens, projects or environments.
 const MAX_ENTRIES: usize = 10_000;
+
+/// Folder listings longer than this are read from the database each time.
+const MAX_LISTED: usize = 1_000;
+
+/// Notifications from these tables clear only the cached secrets and rotations: they change
+/// with every rotation, while tokens and memberships stay valid.
+const CONTENT_TABLES: [&str; 2] = ["secrets", "secret_rotations"];
 
 #[derive(Default)]
 pub struct Lookups {
@@ -59,6 +76,11 @@ struct Maps {
     environments_by_id: HashMap<Uuid, EnvironmentRow>,
     /// By (organization, connection).
     connections: HashMap<(Uuid, Uuid), ConnectionRow>,
+    /// By (environment, folder path, name).
+    secrets: HashMap<(Uuid, String, String), SecretRow>,
+    /// By (environment, folder path, recursive).
+    secret_lists: HashMap<(Uuid, String, bool), Vec<SecretRow>>,
+    rotations: HashMap<Uuid, RotationRow>,
 }
 
 impl Lookups {
@@ -69,6 +91,15 @@ impl Lookups {
             generation: maps.generation + 1,
             ..Maps::default()
         };
+    }
+
+    /// Forgets the cached secrets and rotations only.
+    pub fn clear_content(&self) {
+        let mut maps = self.write();
+        maps.generation += 1;
+        maps.secrets.clear();
+        maps.secret_lists.clear();
+        maps.rotations.clear();
     }
 
     fn set_live(&self, live: bool) {
@@ -135,6 +166,9 @@ impl Lookups {
             + maps.environments.len()
             + maps.environments_by_id.len()
             + maps.connections.len()
+            + maps.secrets.len()
+            + maps.secret_lists.len()
+            + maps.rotations.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -225,6 +259,63 @@ pub async fn connection(
         .await
 }
 
+/// One secret, for the read endpoint.
+pub async fn secret(
+    state: &AppState,
+    env_id: Uuid,
+    path: &str,
+    name: &str,
+) -> sqlx::Result<Option<SecretRow>> {
+    state
+        .lookups
+        .through(
+            |m| &m.secrets,
+            |m| &mut m.secrets,
+            (env_id, path.to_string(), name.to_string()),
+            |_| true,
+            crate::store::secrets::find(&state.pool, env_id, path, name),
+        )
+        .await
+}
+
+/// A folder's secrets, for the list endpoint.
+pub async fn secrets(
+    state: &AppState,
+    env_id: Uuid,
+    path: &str,
+    recursive: bool,
+) -> sqlx::Result<Vec<SecretRow>> {
+    let found = state
+        .lookups
+        .through(
+            |m| &m.secret_lists,
+            |m| &mut m.secret_lists,
+            (env_id, path.to_string(), recursive),
+            |rows| rows.len() <= MAX_LISTED,
+            async {
+                crate::store::secrets::list(&state.pool, env_id, path, recursive)
+                    .await
+                    .map(Some)
+            },
+        )
+        .await?;
+    Ok(found.unwrap_or_default())
+}
+
+/// One rotation, for the read endpoint.
+pub async fn rotation(state: &AppState, id: Uuid) -> sqlx::Result<Option<RotationRow>> {
+    state
+        .lookups
+        .through(
+            |m| &m.rotations,
+            |m| &mut m.rotations,
+            id,
+            |_| true,
+            crate::store::rotations::find(&state.pool, id),
+        )
+        .await
+}
+
 /// Keeps the cache in step with the database: LISTENs for the triggers' notifications and
 /// clears on each; the cache is on only while listening. Ends when the pool is closed.
 pub async fn follow_invalidations(state: AppState) {
@@ -247,8 +338,12 @@ pub async fn follow_invalidations(state: AppState) {
             }
         };
         lookups.set_live(true);
-        while let Ok(Some(_)) = listener.try_recv().await {
-            lookups.clear();
+        while let Ok(Some(notification)) = listener.try_recv().await {
+            if CONTENT_TABLES.contains(&notification.payload()) {
+                lookups.clear_content();
+            } else {
+                lookups.clear();
+            }
         }
         // The connection was lost (`None`) or the pool closed: notifications may have been
         // missed, so nothing is served from memory until listening again.

@@ -215,28 +215,18 @@ async fn request_context(req: Request, next: Next) -> Response {
     response
 }
 
-/// Requests that may have changed a token, identity, membership, project, environment or
-/// connection clear this process's cache of them when they end, so the caller's next request
-/// sees the change (other replicas hear of it from the database: see `cache`). Reads, and the
-/// writes listed here that touch none of those tables, leave it alone.
+/// A request that may have changed what `cache` holds clears this process's cache when it
+/// ends, so the caller's next request sees the change (other replicas hear of it from the
+/// database). Reads and logins leave it alone.
 async fn forget_cached_lookups(
     State(state): State<AppState>,
     req: Request,
     next: Next,
 ) -> Response {
-    const UNRELATED: [&str; 6] = [
-        "/api/v1/auth/universal-auth/login",
-        "/api/v3/secrets/",
-        "/api/v2/secret-rotations/",
-        "/api/v1/folders",
-        "/api/v2/folders",
-        "/api/v1/webhooks",
-    ];
-    let reads = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let path = req.uri().path();
-    let unrelated = reads || UNRELATED.iter().any(|p| path.starts_with(p));
+    let keeps = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        || req.uri().path() == "/api/v1/auth/universal-auth/login";
     let response = next.run(req).await;
-    if !unrelated {
+    if !keeps {
         state.lookups.clear();
     }
     response

@@ -183,8 +183,13 @@ async fn rotation_for(
     action: Action,
     quoted: bool,
 ) -> ApiResult<(RotationRow, ProjectAccess)> {
-    let row = store::find(&state.pool, id)
-        .await?
+    // Reads may use the cached row; a change must start from the database's.
+    let row = if action == Action::Read {
+        crate::cache::rotation(state, id).await?
+    } else {
+        store::find(&state.pool, id).await?
+    };
+    let row = row
         .filter(|r| r.lifecycle == "active" && r.org_id == auth.org_id)
         .ok_or_else(|| not_found(id, quoted))?;
     let access = project_access(state, auth, row.project_id)

@@ -168,8 +168,8 @@ pub async fn list_secrets(
     scope.access.require(Action::Read, Subject::Secrets)?;
     let key = project_key(&state, &scope.access.project)?;
     let show = query.view_secret_value.unwrap_or(true);
-    let rows = secrets::list(
-        &state.pool,
+    let rows = crate::cache::secrets(
+        &state,
         scope.env.id,
         &scope.path,
         query.recursive.unwrap_or(false),
@@ -244,7 +244,9 @@ pub async fn get_secret(
     )
     .await?;
     scope.access.require(Action::Read, Subject::Secrets)?;
-    let row = existing(&state, &scope, &name).await?;
+    let row = crate::cache::secret(&state, scope.env.id, &scope.path, &name)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Secret with name '{name}' not found")))?;
     let key = project_key(&state, &scope.access.project)?;
     Ok(Json(SecretEnvelope {
         secret: secret_view(

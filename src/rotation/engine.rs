@@ -206,6 +206,9 @@ pub async fn execute(state: &AppState, run: RunRow) -> Result<RotationRow, RunEr
     let started = std::time::Instant::now();
     metrics::gauge!("rotary_runs_in_flight").increment(1.0);
     let result = ctx.drive().await;
+    // The run changed the rotation's row (status, times, last message): readers in this
+    // process see it at once.
+    state.lookups.clear_content();
     metrics::gauge!("rotary_runs_in_flight").decrement(1.0);
     renewer.abort();
     let outcome = match &result {
@@ -629,6 +632,9 @@ impl Ctx<'_> {
         )
         .await?;
         tx.commit().await?;
+        // This process's readers see the new credential at once; other replicas clear on the
+        // commit's notification (see `cache`).
+        self.state.lookups.clear_content();
         self.run.step = "published".into();
         tracing::info!(rotation_id = %rotation.id, run_id = %self.run.id, "rotation published");
         Ok(())

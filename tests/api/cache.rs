@@ -133,3 +133,63 @@ async fn changes_through_one_replica_reach_the_cache_of_another() {
     let took = until_status(&b, &secrets, &admin, 401).await;
     assert!(took < Duration::from_secs(1), "{took:?}");
 }
+
+#[tokio::test]
+async fn a_secret_written_through_one_replica_is_read_through_another() {
+    let url = fresh_database().await;
+    let key = rotary::crypto::Key::generate();
+    let a = spawn_server(&url, key.clone(), test_options(), false).await;
+    let b = spawn_server(&url, key, test_options(), false).await;
+    until_live(&b).await;
+    let admin = a.admin_token().await;
+    let project = a.create_project(&admin, "Shared").await;
+    let one = format!("/api/v3/secrets/raw/DB_PASSWORD?workspaceId={project}&environment=dev");
+    let list = format!("/api/v3/secrets/raw?workspaceId={project}&environment=dev");
+    let body =
+        |value: &str| json!({"workspaceId": project, "environment": "dev", "secretValue": value});
+    let r = a
+        .post("/api/v3/secrets/raw/DB_PASSWORD", &admin, body("first"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // B reads (and caches) the secret and the folder's list, then A changes the value.
+    assert_eq!(
+        b.get(&one, &admin).await.body["secret"]["secretValue"],
+        "first"
+    );
+    assert_eq!(
+        b.get(&list, &admin).await.body["secrets"][0]["secretValue"],
+        "first"
+    );
+    let r = a
+        .patch("/api/v3/secrets/raw/DB_PASSWORD", &admin, body("second"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let started = Instant::now();
+    loop {
+        let single = b.get(&one, &admin).await.body["secret"]["secretValue"].clone();
+        let listed = b.get(&list, &admin).await.body["secrets"][0]["secretValue"].clone();
+        if single == "second" && listed == "second" {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{single} {listed}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+
+    // On the replica that made the change, the next read sees it, with no wait at all.
+    let r = b
+        .patch("/api/v3/secrets/raw/DB_PASSWORD", &admin, body("third"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        b.get(&one, &admin).await.body["secret"]["secretValue"],
+        "third"
+    );
+    assert_eq!(
+        b.get(&list, &admin).await.body["secrets"][0]["secretValue"],
+        "third"
+    );
+}

@@ -72,17 +72,37 @@ impl Dev {
     }
 
     /// Ctrl-C: everything stops, the exit is clean.
-    fn interrupt(self) {
-        let status = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status()
+    fn interrupt(mut self) {
+        ctrl_c(&self.child);
+        let mut stderr = String::new();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
             .unwrap();
-        assert!(status.success());
-        let out = self.child.wait_with_output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-        assert!(out.status.success(), "exit {:?}: {stderr}", out.status);
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "exit {status:?}: {stderr}");
         assert!(stderr.trim_end().ends_with("Rotary stopped."), "{stderr}");
     }
+}
+
+/// A failed test still stops its `rotary dev` (and so its PostgreSQL).
+impl Drop for Dev {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            ctrl_c(&self.child);
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn ctrl_c(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
 }
 
 /// Runs `script` in bash with -e and pipefail, returns its standard output.

@@ -44,10 +44,16 @@ async fn receiver(fail_first: usize) -> (Receiver, String) {
     (r, url)
 }
 
+/// A world whose server sends no `secrets.rotation-upcoming` events: the tests that count
+/// events would otherwise see one whenever they run within an hour of the rotation's next
+/// time (midnight UTC for the sample body).
+const NO_UPCOMING: &[(&str, &str)] = &[("ROTARY_WEBHOOK_UPCOMING_SECONDS", "0")];
+
 async fn world() -> World {
     let url = fresh_database().await;
-    world_with(spawn_server(&url, rotary::crypto::Key::generate(), test_options(), true).await)
-        .await
+    let mut options = test_options();
+    options.scheduler.upcoming_notice = Duration::ZERO;
+    world_with(spawn_server(&url, rotary::crypto::Key::generate(), options, true).await).await
 }
 
 impl Receiver {
@@ -128,7 +134,8 @@ async fn rotation_events_arrive_signed_and_once() {
     );
     verify(&got[1].0, failed, "s3cret");
     tokio::time::sleep(Duration::from_millis(600)).await;
-    assert_eq!(rx.got.lock().unwrap().len(), 2, "each event once");
+    let events: Vec<String> = rx.got.lock().unwrap().iter().map(|g| g.1.clone()).collect();
+    assert_eq!(events.len(), 2, "each event once: {events:?}");
     let delivered: i64 =
         sqlx::query_scalar("SELECT count(*) FROM webhook_deliveries WHERE status = 'delivered'")
             .fetch_one(&w.app.pool)
@@ -375,7 +382,7 @@ async fn an_unreadable_signing_key_fails_the_delivery_instead_of_sending_unsigne
 async fn an_event_queued_before_a_crash_is_delivered_once_by_the_next_server() {
     const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
     let url = fresh_database().await;
-    let mut first = crate::helpers::ServerProcess::start(&url, KEY, &[]);
+    let mut first = crate::helpers::ServerProcess::start(&url, KEY, NO_UPCOMING);
     let mut w = world_with(first.app(&url).await).await;
     // The endpoint refuses the first attempt, so the event is still pending when the server dies.
     let (rx, hook) = receiver(1).await;
@@ -396,7 +403,7 @@ async fn an_event_queued_before_a_crash_is_delivered_once_by_the_next_server() {
     first.wait().await;
     assert!(rx.got.lock().unwrap().is_empty());
 
-    let second = crate::helpers::ServerProcess::start(&url, KEY, &[]);
+    let second = crate::helpers::ServerProcess::start(&url, KEY, NO_UPCOMING);
     w.app.base = second.base.clone();
     let got = rx.wait_for(1).await;
     assert_eq!(got.len(), 1);
