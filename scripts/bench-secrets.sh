@@ -87,3 +87,11 @@ wrk -t2 -c64 -d"$DURATION" --latency -H "Authorization: Bearer $TOKEN" "$LIST" \
   | grep -E 'Requests/sec|Latency|50%|99%|Non-2xx|Socket errors'
 echo
 echo "resident memory after load: $(rss)"
+# What the machine allows: a route with no database work, and one with a single SELECT 1.
+for c in 2 64; do
+  echo
+  echo "== ceiling: an unknown route (404, no database), $c connections, $DURATION =="
+  wrk -t2 -c"$c" -d"$DURATION" --latency "$BASE/no-such-route" | grep -E 'Requests/sec|50%|99%'
+  echo "== ceiling: GET /api/status (one SELECT 1), $c connections, $DURATION =="
+  wrk -t2 -c"$c" -d"$DURATION" --latency "$BASE/api/status" | grep -E 'Requests/sec|50%|99%'
+done
