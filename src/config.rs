@@ -8,7 +8,7 @@ use secrecy::SecretString;
 use crate::crypto::Key;
 
 /// A start-up problem with one setting.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{name} {problem}")]
 pub struct SettingError {
     pub name: &'static str,
@@ -82,6 +82,8 @@ pub struct Options {
     pub scheduler: crate::rotation::scheduler::SchedulerConfig,
     /// ROTARY_PROVIDER_TIMEOUT_SECONDS: how long one call to Salesforce may take.
     pub provider_timeout: std::time::Duration,
+    /// ROTARY_CORS_ORIGINS: browser origins allowed to call the API.
+    pub cors_origins: CorsOrigins,
 }
 
 impl Default for Options {
@@ -94,6 +96,7 @@ impl Default for Options {
             retry: Default::default(),
             scheduler: Default::default(),
             provider_timeout: std::time::Duration::from_secs(30),
+            cors_origins: CorsOrigins::None,
         }
     }
 }
@@ -152,6 +155,60 @@ pub fn flag(name: &'static str, value: Option<String>) -> Result<bool, SettingEr
     }
 }
 
+/// Which web origins may call the API from a browser (CORS).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum CorsOrigins {
+    /// No CORS headers at all: browsers allow only same-origin calls.
+    #[default]
+    None,
+    /// Any origin (`*`): safe with bearer tokens, which browsers never send on their own.
+    Any,
+    /// These origins, exactly (`https://console.example.com`).
+    List(Vec<String>),
+}
+
+/// Parses `ROTARY_CORS_ORIGINS`: a comma-separated list of origins (`scheme://host[:port]`,
+/// no path), or `*`; empty means none.
+pub fn cors_origins(value: Option<String>) -> Result<CorsOrigins, SettingError> {
+    const NAME: &str = "ROTARY_CORS_ORIGINS";
+    let Some(value) = value else {
+        return Ok(CorsOrigins::None);
+    };
+    let items: Vec<&str> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if items.is_empty() {
+        return Ok(CorsOrigins::None);
+    }
+    if items == ["*"] {
+        return Ok(CorsOrigins::Any);
+    }
+    for item in &items {
+        let rest = item
+            .strip_prefix("https://")
+            .or_else(|| item.strip_prefix("http://"));
+        let ok = rest.is_some_and(|host| {
+            !host.is_empty()
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        });
+        if !ok {
+            return Err(SettingError {
+                name: NAME,
+                problem: format!(
+                    "is invalid: '{item}' is not an origin like https://console.example.com (scheme and host, optional port, no path; or * alone)"
+                ),
+            });
+        }
+    }
+    Ok(CorsOrigins::List(
+        items.into_iter().map(str::to_string).collect(),
+    ))
+}
+
 /// Abuse limits; tests lower them.
 #[derive(Debug, Clone)]
 pub struct Limits {
@@ -170,6 +227,31 @@ impl Default for Limits {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cors_origins_are_a_list_of_origins_or_a_star() {
+        assert_eq!(cors_origins(None), Ok(CorsOrigins::None));
+        assert_eq!(cors_origins(Some(" , ".into())), Ok(CorsOrigins::None));
+        assert_eq!(cors_origins(Some("*".into())), Ok(CorsOrigins::Any));
+        assert_eq!(
+            cors_origins(Some("https://a.example.com, http://127.0.0.1:3000".into())),
+            Ok(CorsOrigins::List(vec![
+                "https://a.example.com".into(),
+                "http://127.0.0.1:3000".into()
+            ]))
+        );
+        for bad in [
+            "a.example.com",
+            "https://a.example.com/",
+            "https://a.example.com/app",
+            "*, https://a.example.com",
+            "ftp://a.example.com",
+            "https://",
+        ] {
+            let err = cors_origins(Some(bad.into())).unwrap_err();
+            assert_eq!(err.name, "ROTARY_CORS_ORIGINS", "{bad}");
+        }
+    }
 
     #[test]
     fn each_problem_names_its_setting() {

@@ -114,6 +114,7 @@ fn options() -> Result<Options, SettingError> {
             "ROTARY_PROVIDER_TIMEOUT_SECONDS",
             30,
         )? as u64),
+        cors_origins: config::cors_origins(env("ROTARY_CORS_ORIGINS"))?,
         ..defaults
     })
 }

@@ -59,9 +59,10 @@ pub fn run_finished(
 pub async fn render(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
     let (due, overdue): (i64, i64) = sqlx::query_as(
         "SELECT count(*) FILTER (WHERE next_rotation_at <= now()), \
-                count(*) FILTER (WHERE next_rotation_at <= now() - interval '5 minutes') \
+                count(*) FILTER (WHERE next_rotation_at <= now() - make_interval(secs => $1)) \
          FROM secret_rotations WHERE lifecycle = 'active' AND is_auto_rotation_enabled",
     )
+    .bind(crate::store::rotations::OVERDUE_AFTER_SECONDS)
     .fetch_one(&state.pool)
     .await?;
     metrics::gauge!("rotary_rotations_due").set(due as f64);

@@ -33,6 +33,7 @@ pub struct Inner {
     pub sf_clients: Mutex<HashMap<Uuid, SharedClient>>,
     /// Tokens, memberships, environments and connections: see `cache`.
     pub lookups: crate::cache::Lookups,
+    pub cors_origins: crate::config::CorsOrigins,
 }
 
 pub type SharedClient = (
@@ -64,6 +65,7 @@ impl AppState {
             ),
             sf_clients: Mutex::new(HashMap::new()),
             lookups: Default::default(),
+            cors_origins: options.cors_origins.clone(),
         }))
     }
 }

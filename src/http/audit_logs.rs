@@ -23,27 +23,11 @@ pub struct AuditQuery {
     pub event_type: Option<String>,
     pub start_date: Option<DateTime<Utc>>,
     pub end_date: Option<DateTime<Utc>>,
-    #[serde(default, deserialize_with = "number")]
+    #[serde(default, deserialize_with = "crate::http::extract::lenient_integer")]
     pub offset: Option<i64>,
     /// Default 20, at most 100.
-    #[serde(default, deserialize_with = "number")]
+    #[serde(default, deserialize_with = "crate::http::extract::lenient_integer")]
     pub limit: Option<i64>,
-}
-
-fn number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    let v = Option::<Value>::deserialize(d)?;
-    match v {
-        None => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .map(Some)
-            .ok_or_else(|| serde::de::Error::custom("Expected integer")),
-        Some(Value::String(s)) => s
-            .parse()
-            .map(Some)
-            .map_err(|_| serde::de::Error::custom(format!("Expected integer, received '{s}'"))),
-        Some(_) => Err(serde::de::Error::custom("Expected integer")),
-    }
 }
 
 #[derive(FromRow)]

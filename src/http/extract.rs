@@ -371,6 +371,23 @@ pub fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::
     }
 }
 
+/// A whole number that query strings carry as text (`?limit=5`).
+pub fn lenient_integer<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let v = Option::<Value>::deserialize(d)?;
+    match v {
+        None => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom("Expected integer")),
+        Some(Value::String(s)) => s
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("Expected integer, received '{s}'"))),
+        Some(_) => Err(serde::de::Error::custom("Expected integer")),
+    }
+}
+
 /// Path parameters; a malformed one (an id that is not a UUID) is a 422, not axum's plain text.
 pub struct ApiPath<T>(pub T);
 

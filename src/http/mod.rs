@@ -4,6 +4,7 @@
 pub mod app_connections;
 pub mod audit_logs;
 pub mod auth;
+pub mod dashboard;
 pub mod extract;
 pub mod folders;
 pub mod health;
@@ -24,12 +25,41 @@ use axum::routing::{get, post};
 use axum::Router;
 use rand::distributions::{Alphanumeric, DistString};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tracing::Instrument;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{ApiError, REQUEST_ID};
 use crate::state::AppState;
+
+/// CORS for browser UIs on other origins, as `ROTARY_CORS_ORIGINS` allows (none by default).
+/// Bearer tokens travel in a header, so no credentials (cookies) are allowed cross-origin.
+fn cors(origins: &crate::config::CorsOrigins) -> Option<CorsLayer> {
+    use crate::config::CorsOrigins;
+    use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+    let allow = match origins {
+        CorsOrigins::None => return None,
+        CorsOrigins::Any => AllowOrigin::any(),
+        CorsOrigins::List(list) => {
+            AllowOrigin::list(list.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+        }
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PATCH,
+                Method::PUT,
+                Method::DELETE,
+            ])
+            .allow_headers([AUTHORIZATION, CONTENT_TYPE])
+            .expose_headers([axum::http::HeaderName::from_static("x-request-id")])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
+}
 
 pub fn router(state: AppState) -> Router {
     use app_connections as ac;
@@ -38,7 +68,8 @@ pub fn router(state: AppState) -> Router {
     use projects as p;
     use secret_rotations as sr;
     use secrets as s;
-    Router::new()
+    let cors = cors(&state.cors_origins);
+    let router = Router::new()
         .route("/api/status", get(health::status))
         .route("/metrics", get(crate::metrics::render))
         .route("/api/v1/admin/bootstrap", post(auth::bootstrap))
@@ -73,6 +104,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/workspace", get(p::list_projects))
         .route("/api/v1/workspace/{projectId}", get(p::get_project))
         .route("/api/v1/workspace/{projectId}/audit-logs", get(audit_logs::list))
+        .route(
+            "/api/v1/workspace/{projectId}/secret-rotations/summary",
+            get(dashboard::summary),
+        )
         .route("/api/v1/workspace/{projectId}/environments", post(p::create_environment))
         .route(
             "/api/v1/workspace/{projectId}/environments/{envId}",
@@ -168,7 +203,11 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
         }))
-        .layer(axum::middleware::from_fn(request_context))
+        .layer(axum::middleware::from_fn(request_context));
+    match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
 }
 
 async fn route_not_found(req: Request) -> ApiError {
@@ -274,7 +313,7 @@ impl Modify for BearerAuth {
     info(title = "Rotary", description = "Secret rotation server, wire-compatible with Infisical's API"),
     modifiers(&BearerAuth),
     paths(
-        health::status, crate::metrics::render,
+        health::status, crate::metrics::render, dashboard::summary,
         auth::bootstrap, auth::login, auth::renew, auth::revoke,
         identities::create_identity, identities::list_identities, identities::get_identity,
         identities::update_identity, identities::delete_identity,

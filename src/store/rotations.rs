@@ -589,3 +589,97 @@ pub async fn count_for_connection(db: &PgPool, connection_id: Uuid) -> sqlx::Res
         .fetch_one(db)
         .await
 }
+
+/// A rotation is overdue when it has been due this long (the dashboard summary and the
+/// `rotary_rotations_overdue` gauge agree on it).
+pub const OVERDUE_AFTER_SECONDS: f64 = 300.0;
+
+#[derive(Debug, FromRow)]
+pub struct SummaryCounts {
+    pub total: i64,
+    pub success: i64,
+    pub failed: i64,
+    pub rotating: i64,
+    pub auto_rotation_disabled: i64,
+    pub due: i64,
+    pub overdue: i64,
+}
+
+pub async fn summary_counts(db: &PgPool, project_id: Uuid) -> sqlx::Result<SummaryCounts> {
+    sqlx::query_as(
+        "SELECT count(*) AS total, \
+                count(*) FILTER (WHERE rotation_status = 'success') AS success, \
+                count(*) FILTER (WHERE rotation_status = 'failed') AS failed, \
+                (SELECT count(DISTINCT u.rotation_id) FROM rotation_runs u \
+                   JOIN secret_rotations x ON x.id = u.rotation_id \
+                  WHERE x.project_id = $1 AND x.lifecycle = 'active' \
+                    AND u.outcome = 'running' AND u.lease_expires_at > now()) AS rotating, \
+                count(*) FILTER (WHERE NOT is_auto_rotation_enabled) AS auto_rotation_disabled, \
+                count(*) FILTER (WHERE is_auto_rotation_enabled AND next_rotation_at <= now()) AS due, \
+                count(*) FILTER (WHERE is_auto_rotation_enabled \
+                                   AND next_rotation_at <= now() - make_interval(secs => $2)) AS overdue \
+         FROM secret_rotations WHERE project_id = $1 AND lifecycle = 'active'",
+    )
+    .bind(project_id)
+    .bind(OVERDUE_AFTER_SECONDS)
+    .fetch_one(db)
+    .await
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum SummaryList {
+    NextDue,
+    Failed,
+    Overdue,
+}
+
+#[derive(Debug, FromRow)]
+pub struct BriefRow {
+    pub id: Uuid,
+    pub name: String,
+    #[sqlx(rename = "type")]
+    pub rotation_type: String,
+    pub environment: String,
+    pub folder_path: String,
+    pub rotation_status: String,
+    pub is_auto_rotation_enabled: bool,
+    pub next_rotation_at: Option<DateTime<Utc>>,
+    pub last_rotated_at: DateTime<Utc>,
+    pub last_rotation_attempted_at: DateTime<Utc>,
+    pub last_rotation_message: Option<String>,
+}
+
+pub async fn summary_list(
+    db: &PgPool,
+    project_id: Uuid,
+    which: SummaryList,
+    limit: i64,
+) -> sqlx::Result<Vec<BriefRow>> {
+    let (filter, order) = match which {
+        SummaryList::NextDue => (
+            "r.is_auto_rotation_enabled AND r.next_rotation_at IS NOT NULL",
+            "r.next_rotation_at",
+        ),
+        SummaryList::Failed => (
+            "r.rotation_status = 'failed'",
+            "r.last_rotation_attempted_at DESC",
+        ),
+        SummaryList::Overdue => (
+            "r.is_auto_rotation_enabled AND r.next_rotation_at <= now() - make_interval(secs => $3)",
+            "r.next_rotation_at",
+        ),
+    };
+    sqlx::query_as(&format!(
+        "SELECT r.id, r.name, r.type, e.slug AS environment, r.folder_path, r.rotation_status, \
+                r.is_auto_rotation_enabled, r.next_rotation_at, r.last_rotated_at, \
+                r.last_rotation_attempted_at, r.last_rotation_message \
+         FROM secret_rotations r JOIN environments e ON e.id = r.env_id \
+         WHERE r.project_id = $1 AND r.lifecycle = 'active' AND {filter} \
+         ORDER BY {order}, r.id LIMIT $2"
+    ))
+    .bind(project_id)
+    .bind(limit)
+    .bind(OVERDUE_AFTER_SECONDS)
+    .fetch_all(db)
+    .await
+}

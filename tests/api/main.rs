@@ -8,6 +8,7 @@ mod cli;
 mod compose;
 #[cfg(feature = "crash-points")]
 mod crash;
+mod dashboard;
 mod dev;
 mod errors;
 mod folders;
