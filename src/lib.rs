@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod connections;
+pub mod console;
 pub mod crypto;
 pub mod dev;
 pub mod error;

@@ -66,11 +66,26 @@ pub async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
+    let (token, ua) =
+        universal_auth_login(&state, peer, &body.client_id, &body.client_secret).await?;
+    Ok(Json(TokenResponse {
+        access_token: token,
+        expires_in: ua.access_token_ttl,
+        access_token_max_ttl: ua.access_token_max_ttl,
+        token_type: "Bearer".into(),
+    }))
+}
+
+/// Universal-auth login, for the API and the console alike: rate-limited per client id and
+/// per source address; a new access token and the identity's universal-auth settings.
+pub async fn universal_auth_login(
+    state: &AppState,
+    peer: SocketAddr,
+    client_id: &str,
+    client_secret: &str,
+) -> ApiResult<(String, identities::UniversalAuthRow)> {
     let limiter = &state.login_limiter;
-    let keys = [
-        format!("client:{}", body.client_id),
-        format!("peer:{}", peer.ip()),
-    ];
+    let keys = [format!("client:{client_id}"), format!("peer:{}", peer.ip())];
     for key in &keys {
         limiter
             .check(key)
@@ -83,7 +98,7 @@ pub async fn login(
         tracing::warn!("universal-auth login refused");
         ApiError::unauthorized("Invalid credentials")
     };
-    let Ok(client_id) = body.client_id.trim().parse::<Uuid>() else {
+    let Ok(client_id) = client_id.trim().parse::<Uuid>() else {
         return Err(invalid());
     };
     let Some(ua) = identities::find_universal_auth_by_client_id(&state.pool, client_id).await?
@@ -91,19 +106,14 @@ pub async fn login(
         return Err(invalid());
     };
     let Some(client_secret_id) =
-        identities::use_client_secret(&state.pool, ua.id, &body.client_secret).await?
+        identities::use_client_secret(&state.pool, ua.id, client_secret).await?
     else {
         return Err(invalid());
     };
     let token = new_access_token();
     identities::insert_access_token(&state.pool, &ua, client_secret_id, &token).await?;
     tracing::info!(identity_id = %ua.identity_id, "universal-auth login");
-    Ok(Json(TokenResponse {
-        access_token: token,
-        expires_in: ua.access_token_ttl,
-        access_token_max_ttl: ua.access_token_max_ttl,
-        token_type: "Bearer".into(),
-    }))
+    Ok((token, ua))
 }
 
 #[derive(Deserialize, Validate, ToSchema)]

@@ -191,6 +191,7 @@ pub fn router(state: AppState) -> Router {
                 .patch(s::update_secret)
                 .delete(s::delete_secret),
         )
+        .merge(crate::console::routes())
         .route_layer(axum::middleware::from_fn(http_metrics))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

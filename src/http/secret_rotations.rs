@@ -307,14 +307,25 @@ async fn list(
     project_id: &str,
     only: Option<&str>,
 ) -> ApiResult<Json<RotationList>> {
+    Ok(Json(RotationList {
+        secret_rotations: visible(state, auth, project_id, only).await?,
+    }))
+}
+
+/// The project's rotations (of one type, or all) as the API shows them, if the caller may
+/// read them (the console lists the same).
+pub async fn visible(
+    state: &AppState,
+    auth: &Auth,
+    project_id: &str,
+    only: Option<&str>,
+) -> ApiResult<Vec<RotationView>> {
     let (id, _) = project_for(state, auth, project_id, Action::Read).await?;
     let mut out = Vec::new();
     for row in store::list_visible(&state.pool, id, only).await? {
         out.push(view(state, row).await?);
     }
-    Ok(Json(RotationList {
-        secret_rotations: out,
-    }))
+    Ok(out)
 }
 
 #[utoipa::path(get, path = "/api/v2/secret-rotations", tag = "Secret Rotations", security(("bearer" = [])),

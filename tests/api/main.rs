@@ -6,6 +6,7 @@ mod auth;
 mod cache;
 mod cli;
 mod compose;
+mod console;
 #[cfg(feature = "crash-points")]
 mod crash;
 mod dashboard;

@@ -1,0 +1,281 @@
+//! The web console over HTTP: sign-in and its cookie, CSRF on every form, sessions that end
+//! when their token does, and pages that show an identity only its own projects.
+
+use reqwest::redirect::Policy;
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{spawn_app, TestApp};
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn set_cookies(r: &reqwest::Response) -> Vec<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect()
+}
+
+/// The value of the first `name="csrf"` hidden field of a page.
+fn csrf_field(html: &str) -> String {
+    let at = html
+        .find(r#"name="csrf" value=""#)
+        .expect("a form with a CSRF field")
+        + 19;
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+/// GETs a console page as the session `token`.
+async fn page(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+) -> (StatusCode, String, reqwest::header::HeaderMap) {
+    let r = browser()
+        .get(format!("{}{path}", app.base))
+        .header("Cookie", format!("rotary_session={token}"))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let headers = r.headers().clone();
+    (status, r.text().await.unwrap(), headers)
+}
+
+/// Signs in through the form as a browser does; the session token from the cookie.
+async fn sign_in(app: &TestApp, client_id: &str, client_secret: &str) -> String {
+    let form = browser()
+        .get(format!("{}/console/sign-in", app.base))
+        .send()
+        .await
+        .unwrap();
+    let cookie = set_cookies(&form)[0].split(';').next().unwrap().to_string();
+    let csrf = csrf_field(&form.text().await.unwrap());
+    let r = browser()
+        .post(format!("{}/console/sign-in", app.base))
+        .header("Cookie", cookie)
+        .form(&[
+            ("clientId", client_id),
+            ("clientSecret", client_secret),
+            ("csrf", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/console/projects");
+    let session = set_cookies(&r)
+        .into_iter()
+        .find(|c| c.starts_with("rotary_session="))
+        .expect("a session cookie");
+    assert!(
+        session.contains("; HttpOnly; SameSite=Strict; Max-Age="),
+        "{session}"
+    );
+    assert!(!session.contains("Secure"), "plain HTTP: no Secure flag");
+    session["rotary_session=".len()..]
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_signed_in_identity_sees_its_projects_and_nothing_of_others() {
+    let app = spawn_app().await;
+    let (client_id, client_secret, _, _) = app.bootstrap().await;
+    let admin = app.login(&client_id, &client_secret).await;
+    let billing = app.create_project(&admin, "Billing").await;
+    let (_, outsider) = app.new_identity(&admin, "outsider", "member").await;
+
+    let session = sign_in(&app, &client_id, &client_secret).await;
+    let (status, html, headers) = page(&app, "/console/projects", &session).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["cache-control"], "no-store");
+    assert!(html.contains(">Billing</a>"), "{html}");
+    assert!(html.contains(r#"<meta name="viewport""#));
+
+    let (status, html, _) = page(&app, "/console/projects", &outsider).await;
+    assert_eq!(status, 200);
+    assert!(!html.contains("Billing"), "{html}");
+    assert!(html.contains("not a member of any project"));
+    let (status, html, _) = page(&app, &format!("/console/projects/{billing}"), &outsider).await;
+    assert_eq!(status, 404);
+    assert!(
+        html.contains(&format!("Project with ID &#39;{billing}&#39; not found"))
+            || html.contains(&format!("Project with ID '{billing}' not found")),
+        "{html}"
+    );
+
+    // A wrong secret: the form again, with the reason, and no session.
+    let form = browser()
+        .get(format!("{}/console/sign-in", app.base))
+        .send()
+        .await
+        .unwrap();
+    let cookie = set_cookies(&form)[0].split(';').next().unwrap().to_string();
+    let csrf = csrf_field(&form.text().await.unwrap());
+    let r = browser()
+        .post(format!("{}/console/sign-in", app.base))
+        .header("Cookie", cookie)
+        .form(&[
+            ("clientId", client_id.as_str()),
+            ("clientSecret", "wrong"),
+            ("csrf", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(!set_cookies(&r)
+        .iter()
+        .any(|c| c.starts_with("rotary_session=")));
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("That client ID and client secret do not match a machine identity."));
+}
+
+#[tokio::test]
+async fn forms_without_the_session_csrf_token_are_refused() {
+    let app = spawn_app().await;
+    let (client_id, client_secret, _, _) = app.bootstrap().await;
+    let session = sign_in(&app, &client_id, &client_secret).await;
+    let sign_out = |csrf: Option<&str>| {
+        let mut form = vec![];
+        if let Some(csrf) = csrf {
+            form.push(("csrf", csrf.to_string()));
+        }
+        browser()
+            .post(format!("{}/console/sign-out", app.base))
+            .header("Cookie", format!("rotary_session={session}"))
+            .form(&form)
+            .send()
+    };
+    for csrf in [None, Some("0123456789abcdef0123456789abcdef")] {
+        let r = sign_out(csrf).await.unwrap();
+        assert_eq!(r.status(), 403);
+        assert!(r
+            .text()
+            .await
+            .unwrap()
+            .contains("missing or wrong CSRF token"));
+        assert_eq!(app.get("/api/v1/workspace", &session).await.status, 200);
+    }
+    // The token of the page's own form signs out: the session's token is revoked.
+    let (_, html, _) = page(&app, "/console/projects", &session).await;
+    let r = sign_out(Some(&csrf_field(&html))).await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/console/sign-in");
+    assert!(set_cookies(&r)[0].starts_with("rotary_session=; "));
+    assert_eq!(app.get("/api/v1/workspace", &session).await.status, 401);
+
+    // Sign-in without the double-submit cookie is refused too.
+    let r = browser()
+        .post(format!("{}/console/sign-in", app.base))
+        .form(&[
+            ("clientId", client_id.as_str()),
+            ("clientSecret", &client_secret),
+            ("csrf", "x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(!set_cookies(&r)
+        .iter()
+        .any(|c| c.starts_with("rotary_session=")));
+}
+
+#[tokio::test]
+async fn an_ended_session_goes_back_to_sign_in_and_says_why() {
+    let app = spawn_app().await;
+    let (client_id, client_secret, _, _) = app.bootstrap().await;
+    let r = browser()
+        .get(format!("{}/console/projects", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/console/sign-in");
+    let r = browser()
+        .get(format!("{}/", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/console/sign-in");
+
+    // Expired (its TTL passed since the last renewal).
+    let session = sign_in(&app, &client_id, &client_secret).await;
+    assert_eq!(page(&app, "/console/projects", &session).await.0, 200);
+    sqlx::query("UPDATE access_tokens SET ttl = 60, renewed_at = now() - interval '2 minutes'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    // The server hears of the change through its cache's notification: within milliseconds.
+    let mut tries = 0;
+    let (status, _, headers) = loop {
+        let got = page(&app, "/console/projects", &session).await;
+        tries += 1;
+        if got.0 != 200 || tries == 200 {
+            break got;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    };
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers["location"], "/console/sign-in?expired=1");
+    assert!(headers["set-cookie"]
+        .to_str()
+        .unwrap()
+        .starts_with("rotary_session=; "));
+    let r = browser()
+        .get(format!("{}/console/sign-in?expired=1", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("Your session has ended"));
+
+    // Revoked through the API.
+    let session = sign_in(&app, &client_id, &client_secret).await;
+    let r = app
+        .post(
+            "/api/v1/auth/token/revoke",
+            &session,
+            json!({"accessToken": session}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let (status, _, headers) = page(&app, "/console/projects", &session).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers["location"], "/console/sign-in?expired=1");
+}
+
+#[tokio::test]
+async fn a_projects_rotations_are_listed_and_filtered_by_status() {
+    let w = crate::rotations::world().await;
+    w.create().await;
+    let path = format!("/console/projects/{}", w.project);
+    let (status, html, _) = page(&w.app, &path, &w.token).await;
+    assert_eq!(status, 200);
+    for text in [
+        "my-salesforce-rotation",
+        "salesforce-oauth-credentials",
+        r#"<span class="status success">success</span>"#,
+        "dev <code>/</code>",
+    ] {
+        assert!(html.contains(text), "{text} in {html}");
+    }
+    let (_, html, _) = page(&w.app, &format!("{path}?status=failed"), &w.token).await;
+    assert!(html.contains("No rotations here."));
+    assert!(!html.contains("my-salesforce-rotation"));
+    let (status, html, _) = page(&w.app, &format!("{path}?status=bogus"), &w.token).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("Unknown status filter"));
+}
