@@ -3,6 +3,7 @@
 //! the API; errors are the API's messages, shown as a page.
 
 mod pages;
+mod rotation;
 pub mod session;
 
 use std::net::SocketAddr;
@@ -32,6 +33,23 @@ pub fn routes() -> Router<AppState> {
         .route("/console/sign-out", post(sign_out))
         .route("/console/projects", get(projects))
         .route("/console/projects/{projectId}", get(project))
+        .route("/console/rotations/{rotationId}", get(rotation::view))
+        .route(
+            "/console/rotations/{rotationId}/rotate",
+            post(rotation::rotate),
+        )
+        .route(
+            "/console/rotations/{rotationId}/check",
+            post(rotation::check),
+        )
+        .route(
+            "/console/rotations/{rotationId}/auto-rotation",
+            post(rotation::auto_rotation),
+        )
+        .route(
+            "/console/rotations/{rotationId}/delete",
+            post(rotation::delete),
+        )
 }
 
 /// Pages hold what only this identity may see: never stored by the browser or a proxy.
@@ -58,9 +76,9 @@ fn header(s: &Session) -> Header<'_> {
     }
 }
 
-/// An API error as a page: its status, and its message in plain words.
-fn error_page(session: Option<&Session>, err: ApiError) -> Response {
-    let message = match &err {
+/// An API error's message in plain words.
+fn plain_message(err: &ApiError) -> String {
+    match err {
         ApiError::Internal(_) => {
             "Something went wrong on the server; the log has the details (look for this request's id).".to_string()
         }
@@ -73,7 +91,12 @@ fn error_page(session: Option<&Session>, err: ApiError) -> Response {
             format!("Too many attempts; try again in {retry_after_secs} seconds.")
         }
         other => other.to_string(),
-    };
+    }
+}
+
+/// An API error as a page: its status, and its message in plain words.
+fn error_page(session: Option<&Session>, err: ApiError) -> Response {
+    let message = plain_message(&err);
     let status = err.into_response().status();
     let title = match status {
         StatusCode::NOT_FOUND => "Not found",
@@ -255,6 +278,7 @@ async fn projects(State(state): State<AppState>, s: Session) -> Response {
 #[derive(Deserialize)]
 struct ProjectQuery {
     status: Option<String>,
+    done: Option<String>,
 }
 
 async fn project(
@@ -286,10 +310,13 @@ async fn project(
         Ok::<_, ApiError>((access.project, rows))
     };
     match result.await {
-        Ok((project, rows)) => page(
-            StatusCode::OK,
-            pages::rotations(header(&s), &project, status, &rows),
-        ),
+        Ok((project, rows)) => {
+            let notice = (q.done.as_deref() == Some("deleted")).then_some("Rotation deleted.");
+            page(
+                StatusCode::OK,
+                pages::rotations(header(&s), &project, status, &rows, notice),
+            )
+        }
         Err(e) => error_page(Some(&s), e),
     }
 }

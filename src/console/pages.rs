@@ -2,7 +2,7 @@
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
-use crate::http::secret_rotations::RotationView;
+use crate::http::secret_rotations::{RotationView, RunView};
 use crate::store::projects::ProjectRow;
 
 /// Who is signed in, for the page header.
@@ -94,17 +94,15 @@ pub fn rotations(
     project: &ProjectRow,
     status: &str,
     rows: &[RotationView],
+    notice: Option<&str>,
 ) -> Markup {
-    let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
-        t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-            .unwrap_or_else(|| "—".into())
-    };
     layout(
         &project.name,
         Some(header),
         html! {
             p.crumbs { a href="/console/projects" { "Projects" } " / " (project.name) }
             h1 { "Secret rotations" }
+            @if let Some(notice) = notice { p.notice { (notice) } }
             nav.filters aria-label="Filter by status" {
                 @for (value, label) in STATUS_FILTERS {
                     @if value == status {
@@ -126,7 +124,7 @@ pub fn rotations(
                         tbody {
                             @for r in rows {
                                 tr {
-                                    td data-label="Name" { (r.name) }
+                                    td data-label="Name" { a href={ "/console/rotations/" (r.id) } { (r.name) } }
                                     td data-label="Type" { (r.rotation_type) }
                                     td data-label="Connection" { (r.connection.name) }
                                     td data-label="Environment / path" { (r.environment.slug) " " code { (r.folder.path) } }
@@ -141,6 +139,128 @@ pub fn rotations(
                             }
                         }
                     }
+                }
+            }
+        },
+    )
+}
+
+fn time(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|| "—".into())
+}
+
+pub fn rotation(
+    header: Header<'_>,
+    r: &RotationView,
+    runs: &[RunView],
+    notice: Option<&str>,
+    error: Option<&str>,
+    dev_mode: bool,
+) -> Markup {
+    let csrf = header.csrf.to_string();
+    // ROTARY_ROTATION_DEV_MODE counts the interval in minutes.
+    let unit = if dev_mode { "minute(s)" } else { "day(s)" };
+    let mapped: Vec<(String, String)> = r
+        .secrets_mapping
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let action = |what: &str| format!("/console/rotations/{}/{what}", r.id);
+    layout(
+        &r.name,
+        Some(header),
+        html! {
+            p.crumbs {
+                a href="/console/projects" { "Projects" } " / "
+                a href={ "/console/projects/" (r.project_id) } { "Rotations" } " / " (r.name)
+            }
+            h1 { (r.name) " " span class={ "status " (r.rotation_status) } { (r.rotation_status) } }
+            @if let Some(notice) = notice { p.notice role="status" { (notice) } }
+            @if let Some(error) = error { p.error role="alert" { (error) } }
+            div.actions {
+                form method="post" action=(action("rotate")) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    button type="submit" { "Rotate now" }
+                }
+                form method="post" action=(action("check")) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    button.secondary type="submit" { "Check credentials" }
+                }
+                form method="post" action=(action("auto-rotation")) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    @if r.is_auto_rotation_enabled {
+                        input type="hidden" name="enabled" value="false";
+                        button.secondary type="submit" { "Disable auto-rotation" }
+                    } @else {
+                        input type="hidden" name="enabled" value="true";
+                        button.secondary type="submit" { "Enable auto-rotation" }
+                    }
+                }
+            }
+            section.card {
+                h2 { "Settings" }
+                dl.settings {
+                    dt { "Type" } dd { (r.rotation_type) }
+                    dt { "Connection" } dd { (r.connection.name) }
+                    dt { "Environment / path" } dd { (r.environment.slug) " " code { (r.folder.path) } }
+                    dt { "External Client App" } dd { (r.parameters["appName"].as_str().unwrap_or_default()) " " span.muted { (r.parameters["appId"].as_str().unwrap_or_default()) } }
+                    dt { "Auto-rotation" } dd {
+                        @if r.is_auto_rotation_enabled { "every " (r.rotation_interval) " " (unit) " at " (format!("{:02}:{:02}", r.rotate_at_utc.hours, r.rotate_at_utc.minutes)) " UTC" } @else { "off" }
+                    }
+                    dt { "Last rotated" } dd { (time(Some(r.last_rotated_at))) }
+                    dt { "Next rotation" } dd { (time(r.next_rotation_at)) }
+                    dt { "Last message" } dd { (r.last_rotation_message.as_deref().unwrap_or("—")) }
+                }
+                h3 { "Mapped secrets" }
+                p.hint { "Applications read these names; their values are never shown here." }
+                ul.plain {
+                    @for (field, name) in &mapped { li { code { (name) } " " span.muted { "← " (field) } } }
+                }
+            }
+            section.card {
+                h2 { "Run history" }
+                @if runs.is_empty() {
+                    p.empty { "No runs yet." }
+                } @else {
+                    div.scroll {
+                        table {
+                            thead { tr { th { "Started" } th { "Trigger" } th { "Step reached" } th { "Outcome" } th { "Error" } } }
+                            tbody {
+                                @for run in runs {
+                                    tr {
+                                        td data-label="Started" { (time(Some(run.started_at))) }
+                                        td data-label="Trigger" { (run.trigger) }
+                                        td data-label="Step reached" { (run.step) }
+                                        td data-label="Outcome" { span class={ "status " (run.outcome) } { (run.outcome) } }
+                                        td data-label="Error" { (run.error.as_deref().unwrap_or("")) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            section.card.danger {
+                h2 { "Delete this rotation" }
+                form method="post" action=(action("delete")) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    label.check {
+                        input type="checkbox" name="deleteSecrets" value="true";
+                        span { "Also delete the mapped secrets. Otherwise they stay, with their current values, and become ordinary editable secrets." }
+                    }
+                    label.check {
+                        input type="checkbox" name="revokeGeneratedCredentials" value="true";
+                        span {
+                            "Revoke at Salesforce: delete the previous credential Rotary created and disable OAuth on the External Client App. "
+                            strong { "Every consumer of that app stops getting tokens," } " not only Rotary's."
+                        }
+                    }
+                    button.danger type="submit" { "Delete rotation" }
                 }
             }
         },

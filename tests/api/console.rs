@@ -2,7 +2,7 @@
 //! when their token does, and pages that show an identity only its own projects.
 
 use reqwest::redirect::Policy;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::helpers::{spawn_app, TestApp};
@@ -278,4 +278,177 @@ async fn a_projects_rotations_are_listed_and_filtered_by_status() {
     let (status, html, _) = page(&w.app, &format!("{path}?status=bogus"), &w.token).await;
     assert_eq!(status, 400);
     assert!(html.contains("Unknown status filter"));
+}
+
+/// POSTs a console form as the session `token`.
+async fn submit(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    browser()
+        .post(format!("{}{path}", app.base))
+        .header("Cookie", format!("rotary_session={token}"))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_rotations_page_shows_its_runs_and_its_buttons_act_through_the_api() {
+    let w = crate::rotations::world().await;
+    let id = w.create().await;
+    let path = format!("/console/rotations/{id}");
+    let (status, html, _) = page(&w.app, &path, &w.token).await;
+    assert_eq!(status, 200);
+    for text in [
+        "my-salesforce-rotation",
+        "SALESFORCE_CONSUMER_KEY",
+        "SALESFORCE_CONSUMER_SECRET",
+        "Billing_Sync",
+        ">create<",
+        "Rotate now",
+        "Disable auto-rotation",
+    ] {
+        assert!(html.contains(text), "{text} in {html}");
+    }
+    // Names only: the values stay out of the page.
+    let secret = w
+        .app
+        .get(
+            &format!(
+                "/api/v3/secrets/raw/SALESFORCE_CONSUMER_SECRET?workspaceId={}&environment=dev",
+                w.project
+            ),
+            &w.token,
+        )
+        .await
+        .body["secret"]["secretValue"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!html.contains(&secret));
+    let csrf = csrf_field(&html);
+
+    // Without the session's CSRF token nothing happens.
+    let r = submit(
+        &w.app,
+        &format!("{path}/rotate"),
+        &w.token,
+        &[("csrf", "nope")],
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+    let (_, html, _) = page(&w.app, &path, &w.token).await;
+    assert!(!html.contains(">manual<"));
+
+    let r = submit(
+        &w.app,
+        &format!("{path}/rotate"),
+        &w.token,
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.headers()["location"],
+        format!("{path}?done=rotated").as_str()
+    );
+    let (_, html, _) = page(&w.app, &format!("{path}?done=rotated"), &w.token).await;
+    assert!(html.contains("Rotated: the new consumer secret is published"));
+    assert!(html.contains(">manual<"));
+
+    let r = submit(
+        &w.app,
+        &format!("{path}/check"),
+        &w.token,
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(
+        r.headers()["location"],
+        format!("{path}?done=checked").as_str()
+    );
+
+    let r = submit(
+        &w.app,
+        &format!("{path}/auto-rotation"),
+        &w.token,
+        &[("csrf", &csrf), ("enabled", "false")],
+    )
+    .await;
+    assert_eq!(
+        r.headers()["location"],
+        format!("{path}?done=auto-off").as_str()
+    );
+    let api = w
+        .app
+        .get(
+            &format!("/api/v2/secret-rotations/salesforce-oauth-credentials/{id}"),
+            &w.token,
+        )
+        .await;
+    assert_eq!(api.body["secretRotation"]["isAutoRotationEnabled"], false);
+    let (_, html, _) = page(&w.app, &path, &w.token).await;
+    assert!(html.contains("Enable auto-rotation"));
+
+    // A failure is shown on the page with the API's status and reason.
+    w.control(
+        Method::PATCH,
+        "users/rotary-runas@demo.example",
+        json!({"viewClientSecret": false}),
+    )
+    .await;
+    let r = submit(
+        &w.app,
+        &format!("{path}/rotate"),
+        &w.token,
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(r.status(), 500);
+    let html = r.text().await.unwrap();
+    assert!(html.contains(r#"<p class="error" role="alert">"#), "{html}");
+
+    // Delete, with the mapped secrets.
+    let r = submit(
+        &w.app,
+        &format!("{path}/delete"),
+        &w.token,
+        &[("csrf", &csrf), ("deleteSecrets", "true")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.headers()["location"],
+        format!("/console/projects/{}?done=deleted", w.project).as_str()
+    );
+    let api = w
+        .app
+        .get(
+            &format!("/api/v2/secret-rotations/salesforce-oauth-credentials/{id}"),
+            &w.token,
+        )
+        .await;
+    assert_eq!(api.status, 404);
+    let secrets = w
+        .app
+        .get(
+            &format!(
+                "/api/v3/secrets/raw?workspaceId={}&environment=dev",
+                w.project
+            ),
+            &w.token,
+        )
+        .await;
+    assert_eq!(secrets.body["secrets"], json!([]));
+    let (_, html, _) = page(
+        &w.app,
+        &format!("/console/projects/{}?done=deleted", w.project),
+        &w.token,
+    )
+    .await;
+    assert!(html.contains("Rotation deleted."));
 }

@@ -1,0 +1,264 @@
+//! A rotation's page and its buttons. Each action calls the API's own handler (same checks,
+//! permissions, audit log and messages) and shows its outcome on the page.
+
+use axum::extract::{Path, Query, State};
+use axum::http::header::LOCATION;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::pages;
+use super::session::Session;
+use super::{csrf_refusal, error_page, header, page, plain_message, CsrfForm};
+use crate::error::{ApiError, ApiResult};
+use crate::http::extract::{ApiInput, ApiJson, ApiPath};
+use crate::http::secret_rotations::{self as api, RotationView, RunView};
+use crate::state::AppState;
+
+/// What a finished action says on the page (fixed texts: the query string cannot inject any).
+const NOTICES: [(&str, &str); 4] = [
+    (
+        "rotated",
+        "Rotated: the new consumer secret is published to the mapped secrets.",
+    ),
+    (
+        "checked",
+        "The active consumer key and secret get a token from Salesforce.",
+    ),
+    ("auto-on", "Auto-rotation is on."),
+    (
+        "auto-off",
+        "Auto-rotation is off: only \"Rotate now\" rotates.",
+    ),
+];
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    done: Option<String>,
+}
+
+async fn load(state: &AppState, s: &Session, id: Uuid) -> ApiResult<(RotationView, Vec<RunView>)> {
+    let rotation = api::get(State(state.clone()), s.auth.clone(), ApiPath(id))
+        .await?
+        .0
+        .secret_rotation;
+    let runs = api::runs(State(state.clone()), s.auth.clone(), ApiPath(id))
+        .await?
+        .0
+        .runs;
+    Ok((rotation, runs))
+}
+
+/// The page, with a notice or an error above it.
+async fn show(
+    state: &AppState,
+    s: &Session,
+    id: Uuid,
+    status: StatusCode,
+    notice: Option<&str>,
+    error: Option<&str>,
+) -> Response {
+    match load(state, s, id).await {
+        Ok((rotation, runs)) => page(
+            status,
+            pages::rotation(
+                header(s),
+                &rotation,
+                &runs,
+                notice,
+                error,
+                state.rotation_dev_mode,
+            ),
+        ),
+        Err(e) => error_page(Some(s), e),
+    }
+}
+
+fn parse(raw: &str) -> Result<Uuid, ApiError> {
+    raw.parse().map_err(|_| {
+        ApiError::not_found(format!(
+            "Could not find Salesforce OAuth Credentials Rotation with ID \"{raw}\""
+        ))
+    })
+}
+
+pub async fn view(
+    State(state): State<AppState>,
+    s: Session,
+    Path(raw): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let id = match parse(&raw) {
+        Ok(id) => id,
+        Err(e) => return error_page(Some(&s), e),
+    };
+    let notice = q
+        .done
+        .as_deref()
+        .and_then(|d| NOTICES.iter().find(|(k, _)| *k == d))
+        .map(|(_, text)| *text);
+    show(&state, &s, id, StatusCode::OK, notice, None).await
+}
+
+fn back_to(id: Uuid, done: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(to) = HeaderValue::from_str(&format!("/console/rotations/{id}?done={done}")) {
+        response.headers_mut().insert(LOCATION, to);
+    }
+    response
+}
+
+/// Runs `action` after the CSRF check; back to the page with `done`, or the page with the
+/// error and the API's status.
+async fn act<F>(
+    state: &AppState,
+    s: &Session,
+    raw: &str,
+    csrf: &CsrfForm,
+    done: &str,
+    action: F,
+) -> Response
+where
+    F: std::future::Future<Output = ApiResult<()>>,
+{
+    if let Some(refused) = csrf_refusal(s, csrf) {
+        return refused;
+    }
+    let id = match parse(raw) {
+        Ok(id) => id,
+        Err(e) => return error_page(Some(s), e),
+    };
+    match action.await {
+        Ok(()) => back_to(id, done),
+        Err(e) => {
+            let message = plain_message(&e);
+            let status = e.into_response().status();
+            show(state, s, id, status, None, Some(&message)).await
+        }
+    }
+}
+
+pub async fn rotate(
+    State(state): State<AppState>,
+    s: Session,
+    Path(raw): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let action = async {
+        let _rotated =
+            api::rotate_secrets(State(state.clone()), s.auth.clone(), ApiPath(parse(&raw)?))
+                .await?;
+        Ok(())
+    };
+    act(&state, &s, &raw, &form, "rotated", action).await
+}
+
+pub async fn check(
+    State(state): State<AppState>,
+    s: Session,
+    Path(raw): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let action = async {
+        api::check_credentials(State(state.clone()), s.auth.clone(), ApiPath(parse(&raw)?)).await?;
+        Ok(())
+    };
+    act(&state, &s, &raw, &form, "checked", action).await
+}
+
+#[derive(Deserialize)]
+pub struct AutoForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    enabled: String,
+}
+
+pub async fn auto_rotation(
+    State(state): State<AppState>,
+    s: Session,
+    Path(raw): Path<String>,
+    Form(form): Form<AutoForm>,
+) -> Response {
+    let enabled = form.enabled == "true";
+    let action = async {
+        let body = api::UpdateRotation {
+            name: None,
+            description: None,
+            is_auto_rotation_enabled: Some(enabled),
+            rotation_interval: None,
+            rotate_at_utc: None,
+            parameters: None,
+            secrets_mapping: None,
+        };
+        let _updated = api::update(
+            State(state.clone()),
+            s.auth.clone(),
+            ApiPath(parse(&raw)?),
+            ApiJson(body),
+        )
+        .await?;
+        Ok(())
+    };
+    let done = if enabled { "auto-on" } else { "auto-off" };
+    let csrf = CsrfForm { csrf: form.csrf };
+    act(&state, &s, &raw, &csrf, done, action).await
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    delete_secrets: Option<String>,
+    #[serde(default)]
+    revoke_generated_credentials: Option<String>,
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    s: Session,
+    Path(raw): Path<String>,
+    Form(form): Form<DeleteForm>,
+) -> Response {
+    let csrf = CsrfForm { csrf: form.csrf };
+    if let Some(refused) = csrf_refusal(&s, &csrf) {
+        return refused;
+    }
+    let result = async {
+        let query = api::DeleteQuery {
+            delete_secrets: form.delete_secrets.is_some(),
+            revoke_generated_credentials: form.revoke_generated_credentials.is_some(),
+        };
+        api::delete(
+            State(state.clone()),
+            s.auth.clone(),
+            ApiPath(parse(&raw)?),
+            ApiInput(query),
+        )
+        .await
+        .map(|deleted| deleted.0.secret_rotation.project_id)
+    };
+    match result.await {
+        Ok(project) => {
+            let mut response = StatusCode::SEE_OTHER.into_response();
+            if let Ok(to) =
+                HeaderValue::from_str(&format!("/console/projects/{project}?done=deleted"))
+            {
+                response.headers_mut().insert(LOCATION, to);
+            }
+            response
+        }
+        Err(e) => match parse(&raw) {
+            Ok(id) => {
+                let message = plain_message(&e);
+                let status = e.into_response().status();
+                show(&state, &s, id, status, None, Some(&message)).await
+            }
+            Err(_) => error_page(Some(&s), e),
+        },
+    }
+}
