@@ -8,10 +8,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PLAYWRIGHT_VERSION=1.65.1
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-if [ ! -x /usr/bin/chromium ] || ! command -v node >/dev/null; then
-  echo "e2e: installing chromium and nodejs (apt-get)..." >&2
+MISSING=""
+[ -x /usr/bin/chromium ] || MISSING="chromium"
+command -v node >/dev/null || MISSING="$MISSING nodejs npm"
+if [ -n "$MISSING" ]; then
+  echo "e2e: installing $MISSING (apt-get)..." >&2
   $SUDO apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium nodejs npm >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $MISSING >/dev/null
 fi
 NODE_DIR=target/e2e-node
 if [ ! -f "$NODE_DIR/node_modules/playwright-core/package.json" ] \
