@@ -1,6 +1,7 @@
 // Browser test of the web console (headless Chromium through playwright-core), run by
-// scripts/e2e-console.sh: sign in, open the project and its rotation, rotate now and see the new
-// run, disable auto-rotation, delete the rotation, sign out. Screenshots of every page at laptop
+// scripts/e2e-console.sh: sign in, create a rotation with the form (connection, then its
+// External Client Apps), rotate now and see the new run, switch auto-rotation, delete the
+// rotation, sign out. Screenshots of every page at laptop
 // and phone width go to the output folder.
 //   node e2e/console.js BASE_URL CLIENT_ID CLIENT_SECRET OUT_DIR
 const { chromium } = require('playwright-core');
@@ -29,6 +30,21 @@ async function flow(browser, device, viewport) {
   await shot('2-projects');
 
   await page.click('text=Billing');
+  if (device === 'laptop') {
+    check((await page.textContent('main')).includes('No rotations here.'), 'no rotation yet');
+    await page.click('text=New Salesforce rotation');
+    await shot('3a-new-rotation');
+    await page.click('button:text("List its External Client Apps")');
+    const billing = await page.locator('#app option', { hasText: 'Billing_Sync' }).getAttribute('value');
+    await page.selectOption('#app', billing);
+    await page.fill('#name', 'my-salesforce-rotation');
+    await page.fill('#description', 'Salesforce ECA consumer secret rotation');
+    await shot('3b-new-rotation-filled');
+    await page.click('button:text("Create rotation")');
+    await page.waitForURL('**done=created');
+    check((await page.textContent('p.notice')).startsWith('Created'), 'creating says so');
+    await page.click('text=Rotations');
+  }
   check((await page.textContent('table')).includes('my-salesforce-rotation'), 'the rotation is listed');
   await shot('3-rotations');
 

@@ -45,7 +45,7 @@ until curl -fsS "$BASE/api/status" >/dev/null 2>&1 && [ -s "$ORG" ]; do
   sleep 0.1
 done
 
-# Set up through the API: identity, project, connection and the seed's sample rotation.
+# Set up through the API: identity, project and a connection to the mock org.
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 ADMIN=$(curl -fsS "$BASE/api/v1/admin/bootstrap" -H 'Content-Type: application/json' -d '{"organization":"E2E"}')
 CLIENT_ID=$(echo "$ADMIN" | json '["identity"]["credentials"]["clientId"]')
@@ -54,9 +54,8 @@ TOKEN=$(curl -fsS "$BASE/api/v1/auth/universal-auth/login" -H 'Content-Type: app
   -d "{\"clientId\":\"$CLIENT_ID\",\"clientSecret\":\"$CLIENT_SECRET\"}" | json '["accessToken"]')
 api() { curl -fsS "$BASE$1" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d "$2"; }
 PROJECT=$(api /api/v2/workspace '{"projectName":"Billing"}' | json '["project"]["id"]')
-CONNECTION=$(api /api/v1/app-connections/salesforce "{\"name\":\"demo-org\",\"method\":\"client-credentials\",\"projectId\":\"$PROJECT\",\"credentials\":{\"instanceUrl\":\"$(json '["instanceUrl"]' < "$ORG")\",\"consumerKey\":\"$(json '["apps"][0]["key"]' < "$ORG")\",\"consumerSecret\":\"$(json '["apps"][0]["secret"]' < "$ORG")\"}}" | json '["appConnection"]["id"]')
-api /api/v2/secret-rotations/salesforce-oauth-credentials "{\"name\":\"my-salesforce-rotation\",\"projectId\":\"$PROJECT\",\"connectionId\":\"$CONNECTION\",\"environment\":\"dev\",\"secretPath\":\"/\",\"isAutoRotationEnabled\":true,\"rotationInterval\":30,\"rotateAtUtc\":{\"hours\":0,\"minutes\":0},\"parameters\":{\"appId\":\"$(json '["apps"][1]["id"]' < "$ORG")\",\"appName\":\"Billing_Sync\"},\"secretsMapping\":{\"consumerKey\":\"SALESFORCE_CONSUMER_KEY\",\"consumerSecret\":\"SALESFORCE_CONSUMER_SECRET\"}}" >/dev/null
-
+api /api/v1/app-connections/salesforce "{\"name\":\"demo-org\",\"method\":\"client-credentials\",\"projectId\":\"$PROJECT\",\"credentials\":{\"instanceUrl\":\"$(json '["instanceUrl"]' < "$ORG")\",\"consumerKey\":\"$(json '["apps"][0]["key"]' < "$ORG")\",\"consumerSecret\":\"$(json '["apps"][0]["secret"]' < "$ORG")\"}}" >/dev/null
+# The rotation itself is created in the browser, with the console's form.
 OUT=target/e2e-screenshots
 rm -rf "$OUT"; mkdir -p "$OUT"
 NODE_PATH="$NODE_DIR/node_modules" node e2e/console.js "$BASE" "$CLIENT_ID" "$CLIENT_SECRET" "$OUT"

@@ -2,6 +2,7 @@
 //! pages, no JavaScript build. Every page reads through the same services and permissions as
 //! the API; errors are the API's messages, shown as a page.
 
+mod create;
 mod pages;
 mod rotation;
 pub mod session;
@@ -33,6 +34,10 @@ pub fn routes() -> Router<AppState> {
         .route("/console/sign-out", post(sign_out))
         .route("/console/projects", get(projects))
         .route("/console/projects/{projectId}", get(project))
+        .route(
+            "/console/projects/{projectId}/rotations/new",
+            get(create::form).post(create::create),
+        )
         .route("/console/rotations/{rotationId}", get(rotation::view))
         .route(
             "/console/rotations/{rotationId}/rotate",
@@ -84,7 +89,18 @@ fn plain_message(err: &ApiError) -> String {
         }
         ApiError::Validation(issues) => issues
             .iter()
-            .map(|i| i.message.clone())
+            .map(|i| {
+                let path: Vec<String> = i
+                    .path
+                    .iter()
+                    .map(|p| p.as_str().map(str::to_string).unwrap_or_else(|| p.to_string()))
+                    .collect();
+                if path.is_empty() {
+                    i.message.clone()
+                } else {
+                    format!("{}: {}", path.join("."), i.message)
+                }
+            })
             .collect::<Vec<_>>()
             .join("; "),
         ApiError::RateLimited { retry_after_secs } => {

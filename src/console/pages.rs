@@ -2,8 +2,10 @@
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
+use crate::http::app_connections::OauthAppView;
 use crate::http::secret_rotations::{RotationView, RunView};
-use crate::store::projects::ProjectRow;
+use crate::store::app_connections::ConnectionRow;
+use crate::store::projects::{EnvironmentRow, ProjectRow};
 
 /// Who is signed in, for the page header.
 pub struct Header<'a> {
@@ -103,6 +105,7 @@ pub fn rotations(
             p.crumbs { a href="/console/projects" { "Projects" } " / " (project.name) }
             h1 { "Secret rotations" }
             @if let Some(notice) = notice { p.notice { (notice) } }
+            p { a.button href={ "/console/projects/" (project.id) "/rotations/new" } { "New Salesforce rotation" } }
             nav.filters aria-label="Filter by status" {
                 @for (value, label) in STATUS_FILTERS {
                     @if value == status {
@@ -261,6 +264,106 @@ pub fn rotation(
                         }
                     }
                     button.danger type="submit" { "Delete rotation" }
+                }
+            }
+        },
+    )
+}
+
+/// What the create form offers.
+pub struct NewRotation {
+    pub project: ProjectRow,
+    pub connections: Vec<ConnectionRow>,
+    pub environments: Vec<EnvironmentRow>,
+    /// The picked connection's External Client Apps.
+    pub apps: Vec<OauthAppView>,
+    /// Why they could not be listed.
+    pub apps_error: Option<String>,
+}
+
+pub fn new_rotation(
+    header: Header<'_>,
+    v: &NewRotation,
+    f: &super::create::Fields,
+    error: Option<&str>,
+    dev_mode: bool,
+) -> Markup {
+    let csrf = header.csrf.to_string();
+    let unit = if dev_mode { "minutes" } else { "days" };
+    let base = format!("/console/projects/{}/rotations/new", v.project.id);
+    layout(
+        "New rotation",
+        Some(header),
+        html! {
+            p.crumbs {
+                a href="/console/projects" { "Projects" } " / "
+                a href={ "/console/projects/" (v.project.id) } { (v.project.name) } " / New rotation"
+            }
+            h1 { "New Salesforce rotation" }
+            @if let Some(error) = error { p.error role="alert" { (error) } }
+            @if v.connections.is_empty() {
+                p.empty { "This project has no Salesforce connection yet; create one through the API (POST /api/v1/app-connections/salesforce) first." }
+            } @else {
+                section.card {
+                    h2 { "1. Salesforce connection" }
+                    form method="get" action=(base) {
+                        label for="pick-connection" { "Connection" }
+                        select #pick-connection name="connectionId" {
+                            @for c in &v.connections {
+                                option value=(c.id) selected[c.id.to_string() == f.connection_id] { (c.name) }
+                            }
+                        }
+                        button.secondary type="submit" { "List its External Client Apps" }
+                    }
+                }
+                @if !f.connection_id.is_empty() {
+                    section.card {
+                        h2 { "2. The rotation" }
+                        @if let Some(e) = &v.apps_error { p.error { "The connection's apps could not be listed: " (e) } }
+                        form method="post" action=(base) {
+                            input type="hidden" name="csrf" value=(csrf);
+                            input type="hidden" name="connectionId" value=(f.connection_id);
+                            label for="name" { "Name" }
+                            input #name name="name" value=(f.name) placeholder="my-salesforce-rotation" required;
+                            label for="description" { "Description (optional)" }
+                            input #description name="description" value=(f.description);
+                            label for="app" { "External Client App" }
+                            select #app name="app" required {
+                                @for a in &v.apps {
+                                    @let value = format!("{}|{}", a.identifier, a.developer_name);
+                                    option value=(value) selected[value == f.app] { (a.developer_name) " (" (a.identifier) ")" }
+                                }
+                            }
+                            label for="environment" { "Environment" }
+                            select #environment name="environment" {
+                                @for e in &v.environments {
+                                    option value=(e.slug) selected[e.slug == f.environment] { (e.name) " (" (e.slug) ")" }
+                                }
+                            }
+                            label for="secretPath" { "Secret path" }
+                            input #secretPath name="secretPath" value=(f.secret_path) required;
+                            label for="consumerKeyName" { "Secret name for the consumer key" }
+                            input #consumerKeyName name="consumerKeyName" value=(f.consumer_key_name) required;
+                            label for="consumerSecretName" { "Secret name for the consumer secret" }
+                            input #consumerSecretName name="consumerSecretName" value=(f.consumer_secret_name) required;
+                            label.check {
+                                input type="checkbox" name="autoRotation" value="true" checked[f.auto_rotation.is_some()];
+                                span { "Rotate automatically" }
+                            }
+                            div.row {
+                                div {
+                                    label for="rotationInterval" { "Every (" (unit) ")" }
+                                    input #rotationInterval name="rotationInterval" type="number" min="1" value=(f.rotation_interval) required;
+                                }
+                                div {
+                                    label for="rotateAt" { "At (UTC)" }
+                                    input #rotateAt name="rotateAt" type="time" value=(f.rotate_at) required;
+                                }
+                            }
+                            p.hint { "Creating the rotation also rotates once, right away: a new credential is staged at Salesforce, activated, and written to the two secrets." }
+                            button type="submit" { "Create rotation" }
+                        }
+                    }
                 }
             }
         },

@@ -13,12 +13,16 @@ use super::pages;
 use super::session::Session;
 use super::{csrf_refusal, error_page, header, page, plain_message, CsrfForm};
 use crate::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiInput, ApiJson, ApiPath};
+use crate::http::extract::{from_value, ApiInput, ApiJson, ApiPath};
 use crate::http::secret_rotations::{self as api, RotationView, RunView};
 use crate::state::AppState;
 
 /// What a finished action says on the page (fixed texts: the query string cannot inject any).
-const NOTICES: [(&str, &str); 4] = [
+const NOTICES: [(&str, &str); 5] = [
+    (
+        "created",
+        "Created, and rotated once: the mapped secrets hold the new credential.",
+    ),
     (
         "rotated",
         "Rotated: the new consumer secret is published to the mapped secrets.",
@@ -184,15 +188,9 @@ pub async fn auto_rotation(
 ) -> Response {
     let enabled = form.enabled == "true";
     let action = async {
-        let body = api::UpdateRotation {
-            name: None,
-            description: None,
-            is_auto_rotation_enabled: Some(enabled),
-            rotation_interval: None,
-            rotate_at_utc: None,
-            parameters: None,
-            secrets_mapping: None,
-        };
+        // Through the API's own parsing and validation, as if sent as JSON.
+        let body: api::UpdateRotation =
+            from_value(serde_json::json!({"isAutoRotationEnabled": enabled}))?;
         let _updated = api::update(
             State(state.clone()),
             s.auth.clone(),
@@ -229,10 +227,12 @@ pub async fn delete(
         return refused;
     }
     let result = async {
-        let query = api::DeleteQuery {
-            delete_secrets: form.delete_secrets.is_some(),
-            revoke_generated_credentials: form.revoke_generated_credentials.is_some(),
-        };
+        // A query string's values, as the API receives them.
+        let flag = |on: bool| if on { "true" } else { "false" };
+        let query: api::DeleteQuery = from_value(serde_json::json!({
+            "deleteSecrets": flag(form.delete_secrets.is_some()),
+            "revokeGeneratedCredentials": flag(form.revoke_generated_credentials.is_some()),
+        }))?;
         api::delete(
             State(state.clone()),
             s.auth.clone(),

@@ -452,3 +452,82 @@ async fn a_rotations_page_shows_its_runs_and_its_buttons_act_through_the_api() {
     .await;
     assert!(html.contains("Rotation deleted."));
 }
+
+#[tokio::test]
+async fn the_create_form_lists_the_apps_and_creates_through_the_api() {
+    let w = crate::rotations::world().await;
+    let new = format!("/console/projects/{}/rotations/new", w.project);
+    let (status, html, _) = page(&w.app, &new, &w.token).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(&format!(r#"<option value="{}">"#, w.connection)),
+        "{html}"
+    );
+    assert!(
+        !html.contains("Billing_Sync"),
+        "apps come after picking the connection"
+    );
+
+    let (_, html, _) = page(
+        &w.app,
+        &format!("{new}?connectionId={}", w.connection),
+        &w.token,
+    )
+    .await;
+    let app = format!("{}|Billing_Sync", w.billing.id);
+    assert!(
+        html.contains(&format!(r#"<option value="{app}">"#)),
+        "{html}"
+    );
+    assert!(html.contains(r#"value="SALESFORCE_CONSUMER_SECRET""#));
+    let csrf = csrf_field(&html);
+    let mut form = vec![
+        ("csrf", csrf.as_str()),
+        ("connectionId", w.connection.as_str()),
+        ("name", "from-the-console"),
+        ("app", app.as_str()),
+        ("environment", "dev"),
+        ("secretPath", "/"),
+        ("consumerKeyName", "SF_KEY"),
+        ("consumerSecretName", "SF_SECRET"),
+        ("autoRotation", "true"),
+        ("rotationInterval", "0"),
+        ("rotateAt", "03:30"),
+    ];
+    // The API's validation, shown on the form, which keeps what was typed.
+    let r = submit(&w.app, &new, &w.token, &form).await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("rotationInterval: rotationInterval must be at least 1"),
+        "{html}"
+    );
+    assert!(html.contains(r#"value="from-the-console""#));
+    assert_eq!(w.app.count("secret_rotations").await, 0);
+
+    form[9] = ("rotationInterval", "7");
+    let r = submit(&w.app, &new, &w.token, &form[1..]).await;
+    assert_eq!(r.status(), 403, "no CSRF token, no rotation");
+    let r = submit(&w.app, &new, &w.token, &form).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.ends_with("?done=created"), "{location}");
+    let list = w
+        .app
+        .get(
+            &format!("/api/v2/secret-rotations?projectId={}", w.project),
+            &w.token,
+        )
+        .await;
+    let created = &list.body["secretRotations"][0];
+    assert_eq!(created["name"], "from-the-console");
+    assert_eq!(created["rotationInterval"], 7);
+    assert_eq!(created["rotateAtUtc"], json!({"hours": 3, "minutes": 30}));
+    assert_eq!(
+        created["secretsMapping"],
+        json!({"consumerKey": "SF_KEY", "consumerSecret": "SF_SECRET"})
+    );
+    assert_eq!(created["rotationStatus"], "success");
+    let (_, html, _) = page(&w.app, &location, &w.token).await;
+    assert!(html.contains("Created, and rotated once"));
+}
