@@ -1,7 +1,9 @@
 // Browser test of the web console (headless Chromium through playwright-core), run by
-// scripts/e2e-console.sh: sign in, create a rotation with the form (connection, then its
-// External Client Apps), rotate now and see the new run, switch auto-rotation, delete the
-// rotation, sign out. Screenshots of every page at laptop
+// scripts/e2e-console.sh: sign in, create a Salesforce connection to the mock org and check
+// it, create a rotation with the form (connection, then its External Client Apps), rotate now
+// and see the new run, switch auto-rotation, delete the rotation, sign out.
+// The mock org's URL and the connector app's key and secret come in E2E_INSTANCE_URL,
+// E2E_CONSUMER_KEY and E2E_CONSUMER_SECRET. Screenshots of every page at laptop
 // and phone width go to the output folder.
 //   node e2e/console.js BASE_URL CLIENT_ID CLIENT_SECRET OUT_DIR
 const { chromium } = require('playwright-core');
@@ -32,6 +34,18 @@ async function flow(browser, device, viewport) {
   await page.click('text=Billing');
   if (device === 'laptop') {
     check((await page.textContent('main')).includes('No rotations here.'), 'no rotation yet');
+    await page.click('text=Salesforce connections');
+    await page.fill('#name', 'demo-org');
+    await page.fill('#instanceUrl', process.env.E2E_INSTANCE_URL);
+    await page.fill('#consumerKey', process.env.E2E_CONSUMER_KEY);
+    await page.fill('#consumerSecret', process.env.E2E_CONSUMER_SECRET);
+    await page.click('button:text("Create connection")');
+    await page.waitForURL('**done=created');
+    await page.click('button:text("Check")');
+    await page.waitForURL('**done=checked**');
+    check((await page.textContent('p.notice')).includes('The connection works'), 'the connection checks out');
+    await shot('3c-connections');
+    await page.click('.crumbs >> text=Billing');
     await page.click('text=New Salesforce rotation');
     await shot('3a-new-rotation');
     await page.click('button:text("List its External Client Apps")');

@@ -45,7 +45,7 @@ until curl -fsS "$BASE/api/status" >/dev/null 2>&1 && [ -s "$ORG" ]; do
   sleep 0.1
 done
 
-# Set up through the API: identity, project and a connection to the mock org.
+# Set up through the API: the identity and the project.
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 ADMIN=$(curl -fsS "$BASE/api/v1/admin/bootstrap" -H 'Content-Type: application/json' -d '{"organization":"E2E"}')
 CLIENT_ID=$(echo "$ADMIN" | json '["identity"]["credentials"]["clientId"]')
@@ -53,9 +53,11 @@ CLIENT_SECRET=$(echo "$ADMIN" | json '["identity"]["credentials"]["clientSecret"
 TOKEN=$(curl -fsS "$BASE/api/v1/auth/universal-auth/login" -H 'Content-Type: application/json' \
   -d "{\"clientId\":\"$CLIENT_ID\",\"clientSecret\":\"$CLIENT_SECRET\"}" | json '["accessToken"]')
 api() { curl -fsS "$BASE$1" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d "$2"; }
-PROJECT=$(api /api/v2/workspace '{"projectName":"Billing"}' | json '["project"]["id"]')
-api /api/v1/app-connections/salesforce "{\"name\":\"demo-org\",\"method\":\"client-credentials\",\"projectId\":\"$PROJECT\",\"credentials\":{\"instanceUrl\":\"$(json '["instanceUrl"]' < "$ORG")\",\"consumerKey\":\"$(json '["apps"][0]["key"]' < "$ORG")\",\"consumerSecret\":\"$(json '["apps"][0]["secret"]' < "$ORG")\"}}" >/dev/null
-# The rotation itself is created in the browser, with the console's form.
+api /api/v2/workspace '{"projectName":"Billing"}' >/dev/null
+# The connection and the rotation are created in the browser.
+export E2E_INSTANCE_URL=$(json '["instanceUrl"]' < "$ORG")
+export E2E_CONSUMER_KEY=$(json '["apps"][0]["key"]' < "$ORG")
+export E2E_CONSUMER_SECRET=$(json '["apps"][0]["secret"]' < "$ORG")
 OUT=target/e2e-screenshots
 rm -rf "$OUT"; mkdir -p "$OUT"
 NODE_PATH="$NODE_DIR/node_modules" node e2e/console.js "$BASE" "$CLIENT_ID" "$CLIENT_SECRET" "$OUT"

@@ -2,6 +2,7 @@
 //! pages, no JavaScript build. Every page reads through the same services and permissions as
 //! the API; errors are the API's messages, shown as a page.
 
+mod connections;
 mod create;
 mod pages;
 mod rotation;
@@ -37,6 +38,18 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/console/projects/{projectId}/rotations/new",
             get(create::form).post(create::create),
+        )
+        .route(
+            "/console/projects/{projectId}/connections",
+            get(connections::view).post(connections::create),
+        )
+        .route(
+            "/console/projects/{projectId}/connections/{connectionId}/check",
+            post(connections::check),
+        )
+        .route(
+            "/console/projects/{projectId}/connections/{connectionId}/delete",
+            post(connections::delete),
         )
         .route("/console/rotations/{rotationId}", get(rotation::view))
         .route(

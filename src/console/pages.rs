@@ -105,7 +105,11 @@ pub fn rotations(
             p.crumbs { a href="/console/projects" { "Projects" } " / " (project.name) }
             h1 { "Secret rotations" }
             @if let Some(notice) = notice { p.notice { (notice) } }
-            p { a.button href={ "/console/projects/" (project.id) "/rotations/new" } { "New Salesforce rotation" } }
+            p.links {
+                a.button href={ "/console/projects/" (project.id) "/rotations/new" } { "New Salesforce rotation" }
+                " "
+                a href={ "/console/projects/" (project.id) "/connections" } { "Salesforce connections" }
+            }
             nav.filters aria-label="Filter by status" {
                 @for (value, label) in STATUS_FILTERS {
                     @if value == status {
@@ -270,6 +274,71 @@ pub fn rotation(
     )
 }
 
+pub fn connections(
+    header: Header<'_>,
+    project: &ProjectRow,
+    connections: &[ConnectionRow],
+    f: &super::connections::Fields,
+    notice: Option<&str>,
+    error: Option<&str>,
+) -> Markup {
+    let csrf = header.csrf.to_string();
+    let base = format!("/console/projects/{}/connections", project.id);
+    layout(
+        "Connections",
+        Some(header),
+        html! {
+            p.crumbs {
+                a href="/console/projects" { "Projects" } " / "
+                a href={ "/console/projects/" (project.id) } { (project.name) } " / Connections"
+            }
+            h1 { "Salesforce connections" }
+            @if let Some(notice) = notice { p.notice role="status" { (notice) } }
+            @if let Some(error) = error { p.error role="alert" { (error) } }
+            @if connections.is_empty() {
+                p.empty { "No Salesforce connection in this project yet." }
+            } @else {
+                ul.list {
+                    @for c in connections {
+                        li.connection {
+                            div {
+                                strong { (c.name) } " "
+                                span.muted { (c.public_config["instanceUrl"].as_str().unwrap_or_default()) }
+                            }
+                            div.actions {
+                                form method="post" action={ (base) "/" (c.id) "/check" } {
+                                    input type="hidden" name="csrf" value=(csrf);
+                                    button.secondary type="submit" { "Check" }
+                                }
+                                form method="post" action={ (base) "/" (c.id) "/delete" } {
+                                    input type="hidden" name="csrf" value=(csrf);
+                                    button.danger type="submit" { "Delete" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            section.card {
+                h2 { "New connection" }
+                p.hint { "An External Client App of the org with the client-credentials flow on; Rotary gets a token with these credentials before it saves them (encrypted)." }
+                form method="post" action=(base) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    label for="name" { "Name" }
+                    input #name name="name" value=(f.name) placeholder="my-org" required;
+                    label for="instanceUrl" { "Instance URL (My Domain)" }
+                    input #instanceUrl name="instanceUrl" value=(f.instance_url) placeholder="https://acme.my.salesforce.com" required;
+                    label for="consumerKey" { "Consumer key" }
+                    input #consumerKey name="consumerKey" value=(f.consumer_key) autocomplete="off" required;
+                    label for="consumerSecret" { "Consumer secret" }
+                    input #consumerSecret name="consumerSecret" type="password" autocomplete="off" required;
+                    button type="submit" { "Create connection" }
+                }
+            }
+        },
+    )
+}
+
 /// What the create form offers.
 pub struct NewRotation {
     pub project: ProjectRow,
@@ -302,7 +371,7 @@ pub fn new_rotation(
             h1 { "New Salesforce rotation" }
             @if let Some(error) = error { p.error role="alert" { (error) } }
             @if v.connections.is_empty() {
-                p.empty { "This project has no Salesforce connection yet; create one through the API (POST /api/v1/app-connections/salesforce) first." }
+                p.empty { "This project has no Salesforce connection yet: " a href={ "/console/projects/" (v.project.id) "/connections" } { "create one" } " first." }
             } @else {
                 section.card {
                     h2 { "1. Salesforce connection" }

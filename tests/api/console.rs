@@ -531,3 +531,86 @@ async fn the_create_form_lists_the_apps_and_creates_through_the_api() {
     let (_, html, _) = page(&w.app, &location, &w.token).await;
     assert!(html.contains("Created, and rotated once"));
 }
+
+#[tokio::test]
+async fn connections_are_created_checked_and_deleted_through_the_api() {
+    let w = crate::rotations::world().await;
+    let base = format!("/console/projects/{}/connections", w.project);
+    let (status, html, _) = page(&w.app, &base, &w.token).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<strong>sf</strong>"), "{html}");
+    let csrf = csrf_field(&html);
+
+    let r = submit(
+        &w.app,
+        &format!("{base}/{}/check", w.connection),
+        &w.token,
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(
+        r.headers()["location"],
+        format!("{base}?done=checked&apps=2").as_str()
+    );
+    let (_, html, _) = page(&w.app, &format!("{base}?done=checked&apps=2"), &w.token).await;
+    assert!(html.contains("The connection works: Salesforce lists 2 External Client App(s)."));
+
+    // Credentials that get no token are refused, and the secret is not echoed back.
+    let bad = [
+        ("csrf", csrf.as_str()),
+        ("name", "second-org"),
+        ("instanceUrl", w.org_base.as_str()),
+        ("consumerKey", w.connector.key.as_str()),
+        ("consumerSecret", "not-the-secret"),
+    ];
+    let r = submit(&w.app, &base, &w.token, &bad).await;
+    assert!(r.status().is_client_error(), "{}", r.status());
+    let html = r.text().await.unwrap();
+    assert!(html.contains(r#"<p class="error" role="alert">"#), "{html}");
+    assert!(html.contains(r#"value="second-org""#));
+    assert!(!html.contains("not-the-secret"));
+    assert_eq!(w.app.count("app_connections").await, 1);
+
+    let mut good = bad;
+    good[4] = ("consumerSecret", w.connector.secret.as_str());
+    let r = submit(&w.app, &base, &w.token, &good).await;
+    assert_eq!(
+        r.headers()["location"],
+        format!("{base}?done=created").as_str()
+    );
+    assert_eq!(w.app.count("app_connections").await, 2);
+    let id: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM app_connections WHERE name = 'second-org'")
+            .fetch_one(&w.app.pool)
+            .await
+            .unwrap();
+    let r = submit(
+        &w.app,
+        &format!("{base}/{id}/delete"),
+        &w.token,
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(
+        r.headers()["location"],
+        format!("{base}?done=deleted").as_str()
+    );
+    assert_eq!(w.app.count("app_connections").await, 1);
+
+    // A connection a rotation uses stays, and the page says why.
+    w.create().await;
+    let r = submit(
+        &w.app,
+        &format!("{base}/{}/delete", w.connection),
+        &w.token,
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("is used by 1 secret rotation(s); delete them first"));
+    assert_eq!(w.app.count("app_connections").await, 1);
+}

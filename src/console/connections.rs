@@ -1,0 +1,228 @@
+//! A project's Salesforce connections: list, create (the API checks the credentials get a
+//! token before saving them), check (lists the org's External Client Apps) and delete. Each
+//! form goes through the API's own parsing, validation and handler.
+
+use axum::extract::{Path, Query, State};
+use axum::http::header::LOCATION;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::pages;
+use super::session::Session;
+use super::{csrf_refusal, error_page, header, page, plain_message, CsrfForm};
+use crate::access::{project_access, Action, Subject};
+use crate::error::ApiError;
+use crate::http::app_connections as api;
+use crate::http::extract::{from_value, ApiJson, ApiPath};
+use crate::state::AppState;
+
+/// The create form's fields, shown again after an error (never the secret).
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Fields {
+    pub csrf: String,
+    pub name: String,
+    pub instance_url: String,
+    pub consumer_key: String,
+    pub consumer_secret: String,
+}
+
+fn project_id(raw: &str) -> Result<Uuid, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::not_found(format!("Project with ID '{raw}' not found")))
+}
+
+async fn render(
+    state: &AppState,
+    s: &Session,
+    project_id: Uuid,
+    fields: &Fields,
+    status: StatusCode,
+    notice: Option<&str>,
+    error: Option<&str>,
+) -> Response {
+    let result = async {
+        let access = project_access(state, &s.auth, project_id).await?;
+        access.require(Action::Read, Subject::SecretRotation)?;
+        let connections: Vec<_> =
+            crate::store::app_connections::list(&state.pool, s.auth.org_id, Some("salesforce"))
+                .await?
+                .into_iter()
+                .filter(|c| c.project_id == Some(project_id))
+                .collect();
+        Ok::<_, ApiError>((access.project, connections))
+    };
+    match result.await {
+        Ok((project, connections)) => page(
+            status,
+            pages::connections(header(s), &project, &connections, fields, notice, error),
+        ),
+        Err(e) => error_page(Some(s), e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    done: Option<String>,
+    apps: Option<usize>,
+}
+
+pub async fn view(
+    State(state): State<AppState>,
+    s: Session,
+    Path(raw): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let id = match project_id(&raw) {
+        Ok(id) => id,
+        Err(e) => return error_page(Some(&s), e),
+    };
+    let notice = match q.done.as_deref() {
+        Some("created") => {
+            Some("Connection created: its credentials got a token from Salesforce.".to_string())
+        }
+        Some("deleted") => Some("Connection deleted.".to_string()),
+        Some("checked") => Some(format!(
+            "The connection works: Salesforce lists {} External Client App(s).",
+            q.apps.unwrap_or(0)
+        )),
+        _ => None,
+    };
+    render(
+        &state,
+        &s,
+        id,
+        &Fields::default(),
+        StatusCode::OK,
+        notice.as_deref(),
+        None,
+    )
+    .await
+}
+
+fn back_to(project: Uuid, done: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(to) = HeaderValue::from_str(&format!(
+        "/console/projects/{project}/connections?done={done}"
+    )) {
+        response.headers_mut().insert(LOCATION, to);
+    }
+    response
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    s: Session,
+    Path(raw): Path<String>,
+    Form(fields): Form<Fields>,
+) -> Response {
+    if let Some(refused) = csrf_refusal(
+        &s,
+        &CsrfForm {
+            csrf: fields.csrf.clone(),
+        },
+    ) {
+        return refused;
+    }
+    let id = match project_id(&raw) {
+        Ok(id) => id,
+        Err(e) => return error_page(Some(&s), e),
+    };
+    let created = async {
+        let body = from_value(json!({
+            "name": fields.name.trim(),
+            "method": "client-credentials",
+            "projectId": id,
+            "credentials": {
+                "instanceUrl": fields.instance_url.trim(),
+                "consumerKey": fields.consumer_key.trim(),
+                "consumerSecret": fields.consumer_secret.trim(),
+            },
+        }))?;
+        api::create_salesforce(State(state.clone()), s.auth.clone(), ApiJson(body)).await
+    };
+    match created.await {
+        Ok(_) => back_to(id, "created"),
+        Err(e) => {
+            let message = plain_message(&e);
+            let status = e.into_response().status();
+            let kept = Fields {
+                consumer_secret: String::new(),
+                ..fields
+            };
+            render(&state, &s, id, &kept, status, None, Some(&message)).await
+        }
+    }
+}
+
+/// Check and delete act on one connection of the project.
+async fn on_connection(
+    state: &AppState,
+    s: &Session,
+    raw_project: &str,
+    raw_connection: &str,
+    form: &CsrfForm,
+    check: bool,
+) -> Response {
+    if let Some(refused) = csrf_refusal(s, form) {
+        return refused;
+    }
+    let project = match project_id(raw_project) {
+        Ok(id) => id,
+        Err(e) => return error_page(Some(s), e),
+    };
+    let result = async {
+        let id = raw_connection.parse::<Uuid>().map_err(|_| {
+            ApiError::not_found(format!(
+                "Could not find App Connection with ID {raw_connection}"
+            ))
+        })?;
+        if check {
+            let apps = api::oauth_apps(State(state.clone()), s.auth.clone(), ApiPath(id)).await?;
+            Ok::<_, ApiError>(format!("checked&apps={}", apps.0.apps.len()))
+        } else {
+            let _deleted =
+                api::delete_salesforce(State(state.clone()), s.auth.clone(), ApiPath(id)).await?;
+            Ok("deleted".to_string())
+        }
+    };
+    match result.await {
+        Ok(done) => back_to(project, &done),
+        Err(e) => {
+            let message = plain_message(&e);
+            let status = e.into_response().status();
+            render(
+                state,
+                s,
+                project,
+                &Fields::default(),
+                status,
+                None,
+                Some(&message),
+            )
+            .await
+        }
+    }
+}
+
+pub async fn check(
+    State(state): State<AppState>,
+    s: Session,
+    Path((project, connection)): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    on_connection(&state, &s, &project, &connection, &form, true).await
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    s: Session,
+    Path((project, connection)): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    on_connection(&state, &s, &project, &connection, &form, false).await
+}
