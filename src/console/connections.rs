@@ -3,9 +3,8 @@
 //! form goes through the API's own parsing, validation and handler.
 
 use axum::extract::{Path, Query, State};
-use axum::http::header::LOCATION;
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Form;
 use serde::Deserialize;
 use serde_json::json;
@@ -13,7 +12,7 @@ use uuid::Uuid;
 
 use super::pages;
 use super::session::Session;
-use super::{csrf_refusal, error_page, header, page, plain_message, CsrfForm};
+use super::{csrf_refusal, error_page, header, page, see_other, status_and_message, CsrfForm};
 use crate::access::{project_access, Action, Subject};
 use crate::error::ApiError;
 use crate::http::app_connections as api;
@@ -105,13 +104,9 @@ pub async fn view(
 }
 
 fn back_to(project: Uuid, done: &str) -> Response {
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    if let Ok(to) = HeaderValue::from_str(&format!(
+    see_other(&format!(
         "/console/projects/{project}/connections?done={done}"
-    )) {
-        response.headers_mut().insert(LOCATION, to);
-    }
-    response
+    ))
 }
 
 pub async fn create(
@@ -148,8 +143,7 @@ pub async fn create(
     match created.await {
         Ok(_) => back_to(id, "created"),
         Err(e) => {
-            let message = plain_message(&e);
-            let status = e.into_response().status();
+            let (status, message) = status_and_message(e);
             let kept = Fields {
                 consumer_secret: String::new(),
                 ..fields
@@ -193,8 +187,7 @@ async fn on_connection(
     match result.await {
         Ok(done) => back_to(project, &done),
         Err(e) => {
-            let message = plain_message(&e);
-            let status = e.into_response().status();
+            let (status, message) = status_and_message(e);
             render(
                 state,
                 s,

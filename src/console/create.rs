@@ -4,9 +4,8 @@
 //! handled exactly as `POST /api/v2/secret-rotations/salesforce-oauth-credentials`.
 
 use axum::extract::{Path, Query, State};
-use axum::http::header::LOCATION;
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Form;
 use serde::Deserialize;
 use serde_json::json;
@@ -14,7 +13,9 @@ use uuid::Uuid;
 
 use super::pages::{self, NewRotation};
 use super::session::Session;
-use super::{csrf_refusal, error_page, header, page, plain_message, CsrfForm};
+use super::{
+    csrf_refusal, error_page, header, page, plain_message, see_other, status_and_message, CsrfForm,
+};
 use crate::access::{project_access, Action, Subject};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{from_value, ApiJson, ApiPath};
@@ -195,17 +196,9 @@ pub async fn create(
         Ok::<_, ApiError>(created.0.secret_rotation.id)
     };
     match created.await {
-        Ok(id) => {
-            let mut response = StatusCode::SEE_OTHER.into_response();
-            if let Ok(to) = HeaderValue::from_str(&format!("/console/rotations/{id}?done=created"))
-            {
-                response.headers_mut().insert(LOCATION, to);
-            }
-            response
-        }
+        Ok(id) => see_other(&format!("/console/rotations/{id}?done=created")),
         Err(e) => {
-            let message = plain_message(&e);
-            let status = e.into_response().status();
+            let (status, message) = status_and_message(e);
             render(&state, &s, project_id, &fields, status, Some(&message)).await
         }
     }

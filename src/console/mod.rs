@@ -79,12 +79,19 @@ fn page(status: StatusCode, markup: Markup) -> Response {
     response
 }
 
-fn see_other(to: &'static str) -> Response {
+/// 303 to `to` (a path this module built from ids and fixed words).
+fn see_other(to: &str) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(to) = HeaderValue::from_str(to) {
+        response.headers_mut().insert(LOCATION, to);
+    }
     response
-        .headers_mut()
-        .insert(LOCATION, HeaderValue::from_static(to));
-    response
+}
+
+/// An API error's status and plain message, for a page that shows it.
+fn status_and_message(err: ApiError) -> (StatusCode, String) {
+    let message = plain_message(&err);
+    (err.into_response().status(), message)
 }
 
 fn header(s: &Session) -> Header<'_> {
@@ -125,8 +132,7 @@ fn plain_message(err: &ApiError) -> String {
 
 /// An API error as a page: its status, and its message in plain words.
 fn error_page(session: Option<&Session>, err: ApiError) -> Response {
-    let message = plain_message(&err);
-    let status = err.into_response().status();
+    let (status, message) = status_and_message(err);
     let title = match status {
         StatusCode::NOT_FOUND => "Not found",
         StatusCode::FORBIDDEN => "Not allowed",

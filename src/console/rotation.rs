@@ -2,16 +2,15 @@
 //! permissions, audit log and messages) and shows its outcome on the page.
 
 use axum::extract::{Path, Query, State};
-use axum::http::header::LOCATION;
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Form;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::pages;
 use super::session::Session;
-use super::{csrf_refusal, error_page, header, page, plain_message, CsrfForm};
+use super::{csrf_refusal, error_page, header, page, see_other, status_and_message, CsrfForm};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{from_value, ApiInput, ApiJson, ApiPath};
 use crate::http::secret_rotations::{self as api, RotationView, RunView};
@@ -107,11 +106,7 @@ pub async fn view(
 }
 
 fn back_to(id: Uuid, done: &str) -> Response {
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    if let Ok(to) = HeaderValue::from_str(&format!("/console/rotations/{id}?done={done}")) {
-        response.headers_mut().insert(LOCATION, to);
-    }
-    response
+    see_other(&format!("/console/rotations/{id}?done={done}"))
 }
 
 /// Runs `action` after the CSRF check; back to the page with `done`, or the page with the
@@ -137,8 +132,7 @@ where
     match action.await {
         Ok(()) => back_to(id, done),
         Err(e) => {
-            let message = plain_message(&e);
-            let status = e.into_response().status();
+            let (status, message) = status_and_message(e);
             show(state, s, id, status, None, Some(&message)).await
         }
     }
@@ -243,19 +237,10 @@ pub async fn delete(
         .map(|deleted| deleted.0.secret_rotation.project_id)
     };
     match result.await {
-        Ok(project) => {
-            let mut response = StatusCode::SEE_OTHER.into_response();
-            if let Ok(to) =
-                HeaderValue::from_str(&format!("/console/projects/{project}?done=deleted"))
-            {
-                response.headers_mut().insert(LOCATION, to);
-            }
-            response
-        }
+        Ok(project) => see_other(&format!("/console/projects/{project}?done=deleted")),
         Err(e) => match parse(&raw) {
             Ok(id) => {
-                let message = plain_message(&e);
-                let status = e.into_response().status();
+                let (status, message) = status_and_message(e);
                 show(&state, &s, id, status, None, Some(&message)).await
             }
             Err(_) => error_page(Some(&s), e),

@@ -48,8 +48,8 @@ async fn page(
     (status, r.text().await.unwrap(), headers)
 }
 
-/// Signs in through the form as a browser does; the session token from the cookie.
-async fn sign_in(app: &TestApp, client_id: &str, client_secret: &str) -> String {
+/// Fills and sends the sign-in form as a browser does (its double-submit cookie included).
+async fn post_sign_in(app: &TestApp, client_id: &str, client_secret: &str) -> reqwest::Response {
     let form = browser()
         .get(format!("{}/console/sign-in", app.base))
         .send()
@@ -57,7 +57,7 @@ async fn sign_in(app: &TestApp, client_id: &str, client_secret: &str) -> String 
         .unwrap();
     let cookie = set_cookies(&form)[0].split(';').next().unwrap().to_string();
     let csrf = csrf_field(&form.text().await.unwrap());
-    let r = browser()
+    browser()
         .post(format!("{}/console/sign-in", app.base))
         .header("Cookie", cookie)
         .form(&[
@@ -67,7 +67,12 @@ async fn sign_in(app: &TestApp, client_id: &str, client_secret: &str) -> String 
         ])
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// Signs in through the form; the session token from the cookie.
+async fn sign_in(app: &TestApp, client_id: &str, client_secret: &str) -> String {
+    let r = post_sign_in(app, client_id, client_secret).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/console/projects");
     let session = set_cookies(&r)
@@ -114,24 +119,7 @@ async fn a_signed_in_identity_sees_its_projects_and_nothing_of_others() {
     );
 
     // A wrong secret: the form again, with the reason, and no session.
-    let form = browser()
-        .get(format!("{}/console/sign-in", app.base))
-        .send()
-        .await
-        .unwrap();
-    let cookie = set_cookies(&form)[0].split(';').next().unwrap().to_string();
-    let csrf = csrf_field(&form.text().await.unwrap());
-    let r = browser()
-        .post(format!("{}/console/sign-in", app.base))
-        .header("Cookie", cookie)
-        .form(&[
-            ("clientId", client_id.as_str()),
-            ("clientSecret", "wrong"),
-            ("csrf", &csrf),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = post_sign_in(&app, &client_id, "wrong").await;
     assert_eq!(r.status(), 401);
     assert!(!set_cookies(&r)
         .iter()
