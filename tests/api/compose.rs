@@ -35,3 +35,64 @@ fn docker_compose_file_parses_and_wires_the_services() {
         "the image must carry the migrations it embeds"
     );
 }
+
+/// The Dockerfile's build stage must copy everything Cargo reads to build: the manifest, the
+/// lock file, and every target's folder (a missing bench file fails the manifest itself, as
+/// it once did here). Checked against a copy of exactly what the Dockerfile copies.
+#[test]
+fn the_dockerfile_copies_all_that_cargo_needs() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dockerfile = std::fs::read_to_string(format!("{root}/Dockerfile")).unwrap();
+    let build_stage = dockerfile
+        .split("\nFROM ")
+        .find(|stage| stage.contains(" AS build"))
+        .expect("a build stage");
+    let copied: Vec<&str> = build_stage
+        .lines()
+        .filter_map(|l| l.strip_prefix("COPY "))
+        .flat_map(|l| {
+            let parts: Vec<&str> = l.split_whitespace().collect();
+            parts[..parts.len() - 1].to_vec()
+        })
+        .collect();
+    let dir = std::env::temp_dir().join(format!("rotary-docker-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for item in &copied {
+        let status = std::process::Command::new("cp")
+            .arg("-r")
+            .arg(format!("{root}/{item}"))
+            .arg(dir.join(item))
+            .status()
+            .unwrap();
+        assert!(
+            status.success(),
+            "the Dockerfile copies {item}, which is missing"
+        );
+    }
+    // Cargo's own list of the package's targets; each non-test one's file must be copied.
+    let out = std::process::Command::new(env!("CARGO"))
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--offline",
+        ])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for target in meta["packages"][0]["targets"].as_array().unwrap() {
+        let kinds = target["kind"].to_string();
+        if kinds.contains("test") {
+            continue; // integration tests are not built in the image, and Cargo skips them
+        }
+        let path = target["src_path"].as_str().unwrap();
+        let relative = path.strip_prefix(&format!("{root}/")).unwrap();
+        assert!(
+            dir.join(relative).exists(),
+            "{relative} ({kinds}) is not copied by the Dockerfile's build stage"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
