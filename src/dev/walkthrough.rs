@@ -17,6 +17,9 @@ and the Salesforce connection "demo-org" ({connection}).
 Rotation intervals count minutes here (dev mode). Database: {database_url}
 Logs: {data_dir}/server.log. Ctrl-C stops everything; the next start finds it all as you left it.
 
+Web console: {base}/ (sign in with client ID {client_id}
+and client secret {client_secret}).
+
 Paste these into another terminal:
 
   # 1. log in as the admin machine identity

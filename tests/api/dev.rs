@@ -145,6 +145,7 @@ fn the_walkthrough_works_when_pasted_and_a_restart_keeps_the_state() {
         "{out}"
     );
     assert!(out.contains(r#""authenticates":true"#), "{out}");
+    assert!(dev.walkthrough.contains("Web console: http://127.0.0.1:"));
     let rotation = out
         .lines()
         .find_map(|l| l.strip_prefix("ROTATION="))
