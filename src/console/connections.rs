@@ -12,7 +12,10 @@ use uuid::Uuid;
 
 use super::pages;
 use super::session::Session;
-use super::{csrf_refusal, error_page, header, page, see_other, status_and_message, CsrfForm};
+use super::{
+    csrf_refusal, error_page, header, page, see_other, status_and_message, usable_connections,
+    CsrfForm,
+};
 use crate::access::{project_access, Action, Subject};
 use crate::error::ApiError;
 use crate::http::app_connections as api;
@@ -47,12 +50,9 @@ async fn render(
     let result = async {
         let access = project_access(state, &s.auth, project_id).await?;
         access.require(Action::Read, Subject::SecretRotation)?;
-        let connections: Vec<_> =
-            crate::store::app_connections::list(&state.pool, s.auth.org_id, Some("salesforce"))
-                .await?
-                .into_iter()
-                .filter(|c| c.project_id == Some(project_id))
-                .collect();
+        // The project's own: organization-wide ones are not this page's to delete.
+        let mut connections = usable_connections(state, s.auth.org_id, project_id).await?;
+        connections.retain(|c| c.project_id == Some(project_id));
         Ok::<_, ApiError>((access.project, connections))
     };
     match result.await {

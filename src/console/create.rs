@@ -14,7 +14,8 @@ use uuid::Uuid;
 use super::pages::{self, NewRotation};
 use super::session::Session;
 use super::{
-    csrf_refusal, error_page, header, page, plain_message, see_other, status_and_message, CsrfForm,
+    csrf_refusal, error_page, header, page, plain_message, see_other, status_and_message,
+    usable_connections, CsrfForm,
 };
 use crate::access::{project_access, Action, Subject};
 use crate::error::{ApiError, ApiResult};
@@ -70,12 +71,7 @@ async fn render(
     let result = async {
         let access = project_access(state, &s.auth, project_id).await?;
         access.require(Action::Read, Subject::SecretRotation)?;
-        let connections: Vec<_> =
-            crate::store::app_connections::list(&state.pool, s.auth.org_id, Some("salesforce"))
-                .await?
-                .into_iter()
-                .filter(|c| c.project_id.is_none_or(|p| p == project_id))
-                .collect();
+        let connections = usable_connections(state, s.auth.org_id, project_id).await?;
         let environments =
             crate::store::projects::list_environments(&state.pool, project_id).await?;
         let (apps, apps_error) = match fields.connection_id.parse::<Uuid>() {

@@ -101,6 +101,19 @@ fn header(s: &Session) -> Header<'_> {
     }
 }
 
+/// The Salesforce connections a project may use: its own and the organization's.
+async fn usable_connections(
+    state: &AppState,
+    org_id: Uuid,
+    project_id: Uuid,
+) -> sqlx::Result<Vec<crate::store::app_connections::ConnectionRow>> {
+    let all = crate::store::app_connections::list(&state.pool, org_id, Some("salesforce")).await?;
+    Ok(all
+        .into_iter()
+        .filter(|c| c.project_id.is_none_or(|p| p == project_id))
+        .collect())
+}
+
 /// An API error's message in plain words.
 fn plain_message(err: &ApiError) -> String {
     match err {

@@ -594,14 +594,25 @@ pub async fn count_for_connection(db: &PgPool, connection_id: Uuid) -> sqlx::Res
 /// `rotary_rotations_overdue` gauge agree on it).
 pub const OVERDUE_AFTER_SECONDS: f64 = 300.0;
 
-#[derive(Debug, FromRow)]
+// The dashboard summary's wire types: read from the database and sent as they are.
+
+/// A project's rotations counted for the dashboard summary.
+#[derive(Debug, FromRow, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Counts)]
 pub struct SummaryCounts {
+    /// Rotations in the project.
     pub total: i64,
+    /// Whose last rotation succeeded.
     pub success: i64,
+    /// Whose last rotation failed.
     pub failed: i64,
+    /// Being rotated now (a run with a live lease).
     pub rotating: i64,
     pub auto_rotation_disabled: i64,
+    /// Auto-rotating and past their next rotation time.
     pub due: i64,
+    /// Due for more than five minutes: the scheduler is behind or cannot run them.
     pub overdue: i64,
 }
 
@@ -633,14 +644,20 @@ pub enum SummaryList {
     Overdue,
 }
 
-#[derive(Debug, FromRow)]
-pub struct BriefRow {
+/// One rotation, as a dashboard lists it.
+#[derive(Debug, FromRow, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RotationBrief {
     pub id: Uuid,
     pub name: String,
     #[sqlx(rename = "type")]
+    #[serde(rename = "type")]
     pub rotation_type: String,
+    /// The environment's slug.
     pub environment: String,
+    #[serde(rename = "secretPath")]
     pub folder_path: String,
+    /// `success` or `failed`.
     pub rotation_status: String,
     pub is_auto_rotation_enabled: bool,
     pub next_rotation_at: Option<DateTime<Utc>>,
@@ -654,7 +671,7 @@ pub async fn summary_list(
     project_id: Uuid,
     which: SummaryList,
     limit: i64,
-) -> sqlx::Result<Vec<BriefRow>> {
+) -> sqlx::Result<Vec<RotationBrief>> {
     let (filter, order) = match which {
         SummaryList::NextDue => (
             "r.is_auto_rotation_enabled AND r.next_rotation_at IS NOT NULL",
