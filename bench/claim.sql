@@ -23,17 +23,20 @@ VACUUM ANALYZE secret_rotations;
 VACUUM ANALYZE rotation_runs;
 SELECT count(*) AS rotations, count(*) FILTER (WHERE next_rotation_at <= now()) AS due FROM secret_rotations;
 
-\echo '== candidates (no locks), 16 free slots: LIMIT 128 =='
+\echo '== open runs per connection =='
 EXPLAIN (ANALYZE, BUFFERS, TIMING)
-SELECT r.id, r.connection_id, extract(epoch FROM now() - r.next_rotation_at)::float8 FROM secret_rotations r
-WHERE r.lifecycle = 'active' AND r.is_auto_rotation_enabled AND r.next_rotation_at <= now()
-AND NOT EXISTS (SELECT 1 FROM rotation_runs x WHERE x.rotation_id = r.id AND x.outcome = 'running')
-ORDER BY r.next_rotation_at LIMIT 128;
+SELECT r.connection_id, count(*) FILTER (WHERE x.lease_owner IS NOT NULL AND x.lease_expires_at > now()), count(*)
+FROM rotation_runs x JOIN secret_rotations r ON r.id = x.rotation_id
+WHERE x.outcome = 'running' GROUP BY r.connection_id;
 
-\echo '== running runs per connection =='
+\echo '== candidates (no locks), 16 free slots and 20 open runs: LIMIT 148 =='
 EXPLAIN (ANALYZE, BUFFERS, TIMING)
-SELECT r.connection_id, count(*) FROM rotation_runs x JOIN secret_rotations r ON r.id = x.rotation_id
-WHERE x.outcome = 'running' AND x.lease_owner IS NOT NULL AND x.lease_expires_at > now() GROUP BY r.connection_id;
+SELECT c.id, c.connection_id, extract(epoch FROM now() - c.next_rotation_at)::float8 FROM (
+  SELECT r.id, r.connection_id, r.next_rotation_at FROM secret_rotations r
+  WHERE r.lifecycle = 'active' AND r.is_auto_rotation_enabled ORDER BY r.next_rotation_at LIMIT 148) c
+WHERE c.next_rotation_at <= now()
+AND NOT EXISTS (SELECT 1 FROM rotation_runs x WHERE x.rotation_id = c.id AND x.outcome = 'running')
+ORDER BY c.next_rotation_at;
 
 \echo '== lock 16 picked rows =='
 SELECT array_agg(id)::text AS picked FROM (SELECT id FROM secret_rotations

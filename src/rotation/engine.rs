@@ -25,7 +25,6 @@ use crate::providers::salesforce::client::{SfErrorKind, StagedCredential};
 use crate::providers::salesforce::{SalesforceClient, SfError};
 use crate::rotation::schedule::{RotateAt, Schedule};
 use crate::state::AppState;
-use crate::store::app_connections;
 use crate::store::rotations::{self, Journal, RotationRow, RunRow};
 use crate::store::secrets::{self, NewSecret};
 
@@ -160,12 +159,25 @@ fn param(row: &RotationRow, name: &str) -> String {
 /// Executes (or resumes) a run that this worker holds the lease of, to the end.
 /// On success, the rotation as it was when the run started (for the caller's audit entry).
 pub async fn execute(state: &AppState, run: RunRow) -> Result<RotationRow, RunError> {
+    execute_claimed(state, run, None).await
+}
+
+/// `execute`, given the rotation's row when the caller read it as it opened the run (the
+/// scheduler's claim locks and returns it: one query fewer per scheduled run).
+pub async fn execute_claimed(
+    state: &AppState,
+    run: RunRow,
+    rotation: Option<RotationRow>,
+) -> Result<RotationRow, RunError> {
     let interrupted = |e: ApiError| RunError::Interrupted(format!("{e}"));
-    let rotation = rotations::find(&state.pool, run.rotation_id)
-        .await
-        .map_err(|e| interrupted(e.into()))?
-        .ok_or_else(|| RunError::Abandoned("the rotation no longer exists".into()))?;
-    let connection = app_connections::find(&state.pool, rotation.org_id, rotation.connection_id)
+    let rotation = match rotation.filter(|r| r.id == run.rotation_id) {
+        Some(row) => row,
+        None => rotations::find(&state.pool, run.rotation_id)
+            .await
+            .map_err(|e| interrupted(e.into()))?
+            .ok_or_else(|| RunError::Abandoned("the rotation no longer exists".into()))?,
+    };
+    let connection = crate::cache::connection(state, rotation.org_id, rotation.connection_id)
         .await
         .map_err(|e| interrupted(e.into()))?
         .ok_or_else(|| {
@@ -563,13 +575,14 @@ impl Ctx<'_> {
             ),
         ];
         let owned = secrets::owned(&mut tx, rotation.id).await?;
+        let mut rewritten = Vec::new();
         for (name, value) in values {
             match owned.iter().find(|s| s.key == name) {
                 Some(existing) => {
                     let ct = self
                         .project_key
                         .seal(value.as_bytes(), &format!("secret-value:{}", existing.id));
-                    secrets::write_owned(&mut tx, existing.id, None, Some(ct)).await?;
+                    rewritten.push((existing.id, ct));
                 }
                 None => {
                     let id = Uuid::new_v4();
@@ -597,6 +610,9 @@ impl Ctx<'_> {
                     }
                 }
             }
+        }
+        if !rewritten.is_empty() {
+            secrets::write_owned_values(&mut tx, &rewritten).await?;
         }
         let updated = sqlx::query(
             "UPDATE secret_rotations SET generated_credentials_ct = $3, active_index = $4, lifecycle = 'active', \

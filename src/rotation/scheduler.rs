@@ -131,7 +131,7 @@ async fn tick(
             Some(run) => {
                 let (state, wake) = (state.clone(), wake.clone());
                 tokio::spawn(async move {
-                    finish(&state, run).await;
+                    finish(&state, run, None).await;
                     drop(permit);
                     wake.notify_one();
                 });
@@ -140,7 +140,7 @@ async fn tick(
         }
     }
     let free = slots.available_permits();
-    for run in rotations::claim_due(
+    for (run, rotation) in rotations::claim_due(
         &state.pool,
         worker_id(),
         state.lease_seconds,
@@ -154,7 +154,7 @@ async fn tick(
         };
         let (state, wake) = (state.clone(), wake.clone());
         tokio::spawn(async move {
-            finish(&state, run).await;
+            finish(&state, run, Some(rotation)).await;
             drop(permit);
             wake.notify_one();
         });
@@ -167,10 +167,14 @@ async fn tick(
         .map(|s| Duration::from_secs_f64(s.max(0.005))))
 }
 
-async fn finish(state: &AppState, run: rotations::RunRow) {
+async fn finish(
+    state: &AppState,
+    run: rotations::RunRow,
+    rotation: Option<rotations::RotationRow>,
+) {
     let rotation_id = run.rotation_id;
     let (run_id, trigger) = (run.id, run.trigger.clone());
-    let result = engine::execute(state, run).await;
+    let result = engine::execute_claimed(state, run, rotation).await;
     let (outcome, message) = match &result {
         Ok(_) => ("success", None),
         Err(engine::RunError::Abandoned(m)) => ("failure", Some(m.clone())),

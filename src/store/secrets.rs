@@ -165,6 +165,27 @@ pub async fn write_owned(
     Ok(())
 }
 
+/// Writes new values of several engine-owned secrets, each as a new version with its history
+/// entry, in one statement (one round trip for all the secrets a rotation publishes).
+pub async fn write_owned_values(
+    db: &mut PgConnection,
+    values: &[(Uuid, Vec<u8>)],
+) -> sqlx::Result<()> {
+    let (ids, cts): (Vec<Uuid>, Vec<Vec<u8>>) = values.iter().cloned().unzip();
+    sqlx::query(
+        "WITH new AS (SELECT * FROM unnest($1::uuid[], $2::bytea[]) AS n(id, value_ct)), \
+         row AS (UPDATE secrets s SET value_ct = new.value_ct, version = s.version + 1, updated_at = now() \
+           FROM new WHERE s.id = new.id RETURNING s.*) \
+         INSERT INTO secret_versions (id, secret_id, project_id, env_id, path, key, version, value_ct, comment_ct) \
+         SELECT gen_random_uuid(), id, project_id, env_id, path, key, version, value_ct, comment_ct FROM row",
+    )
+    .bind(ids)
+    .bind(cts)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// Deletes the secrets a rotation owns, or hands them over to users (no owner).
 pub async fn release_owned(
     db: &mut PgConnection,

@@ -137,6 +137,48 @@ async fn disabled_rotations_are_never_scheduled_and_patch_takes_effect_at_once()
     wait_for(&w, &id, |r| r.len() == 2 && r[0]["outcome"] == "succeeded").await;
 }
 
+/// Rotations with an open run (another worker's, or one waiting to retry) are still due and
+/// come first in due order; however many there are, the claim looks past them.
+#[tokio::test]
+async fn a_due_rotation_behind_many_open_runs_is_still_claimed() {
+    let url = fresh_database().await;
+    let mut opts = options();
+    opts.scheduler.concurrency = 1; // the claim reads 8 candidates per free slot
+    let w = world_with(spawn_server(&url, Key::generate(), opts, true).await).await;
+    let id = w.create().await;
+    // 20 copies due an hour earlier, on another connection (so no cap is reached), each with
+    // a run another worker holds.
+    sqlx::query(
+        "INSERT INTO app_connections (id, org_id, project_id, app, method, name, public_config, credentials_ct) \
+         SELECT (md5('other'))::uuid, org_id, project_id, app, method, 'other', public_config, credentials_ct \
+         FROM app_connections LIMIT 1",
+    )
+    .execute(&w.app.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "WITH copies AS (INSERT INTO secret_rotations (id, org_id, project_id, env_id, folder_path, folder_id, \
+           type, name, connection_id, parameters, secrets_mapping, is_auto_rotation_enabled, rotation_interval, \
+           rotate_at_hours, rotate_at_minutes, lifecycle, next_rotation_at) \
+         SELECT gen_random_uuid(), org_id, project_id, env_id, folder_path, folder_id, type, 'copy-' || i, \
+           (md5('other'))::uuid, parameters, jsonb_build_object('consumerKey', 'K' || i, 'consumerSecret', 'S' || i), \
+           true, rotation_interval, 0, 0, 'active', now() - interval '1 hour' \
+         FROM secret_rotations, generate_series(1, 20) AS i WHERE id = $1::uuid RETURNING id) \
+         INSERT INTO rotation_runs (id, rotation_id, trigger, lease_owner, lease_expires_at) \
+         SELECT gen_random_uuid(), id, 'scheduled', 'another-worker', now() + interval '1 hour' FROM copies",
+    )
+    .bind(&id)
+    .execute(&w.app.pool)
+    .await
+    .unwrap();
+    make_due(&w, &id).await;
+    wait_for(&w, &id, |r| {
+        r.first()
+            .is_some_and(|r| r["trigger"] == "scheduled" && r["outcome"] == "succeeded")
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_failing_scheduled_rotation_retries_with_backoff_then_reports_failed() {
     let w = scheduled_world().await;
