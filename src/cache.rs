@@ -29,7 +29,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::hash::Hash;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::RwLock;
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
 use sqlx::postgres::PgListener;
@@ -79,7 +79,7 @@ struct Maps {
     /// By (environment, folder path, name).
     secrets: HashMap<(Uuid, String, String), SecretRow>,
     /// By (environment, folder path, recursive).
-    secret_lists: HashMap<(Uuid, String, bool), Vec<SecretRow>>,
+    secret_lists: HashMap<(Uuid, String, bool), Arc<Listing>>,
     rotations: HashMap<Uuid, RotationRow>,
 }
 
@@ -279,27 +279,39 @@ pub async fn secret(
 }
 
 /// A folder's secrets, for the list endpoint.
+/// A folder's secrets as the list endpoint reads them, shared by every reader while cached.
+pub struct Listing {
+    pub rows: Vec<SecretRow>,
+    /// Each row's JSON text before and after its sealed fields (value and comment), made by
+    /// the first reader (`http::secrets`) and reused by the next ones: a listing's JSON costs
+    /// more to build than the rest of the request. Holds nothing secret.
+    pub frames: OnceLock<Vec<(String, String)>>,
+}
+
 pub async fn secrets(
     state: &AppState,
     env_id: Uuid,
     path: &str,
     recursive: bool,
-) -> sqlx::Result<Vec<SecretRow>> {
+) -> sqlx::Result<Arc<Listing>> {
     let found = state
         .lookups
         .through(
             |m| &m.secret_lists,
             |m| &mut m.secret_lists,
             (env_id, path.to_string(), recursive),
-            |rows| rows.len() <= MAX_LISTED,
+            |listing| listing.rows.len() <= MAX_LISTED,
             async {
-                crate::store::secrets::list(&state.pool, env_id, path, recursive)
-                    .await
-                    .map(Some)
+                let rows =
+                    crate::store::secrets::list(&state.pool, env_id, path, recursive).await?;
+                Ok(Some(Arc::new(Listing {
+                    rows,
+                    frames: OnceLock::new(),
+                })))
             },
         )
         .await?;
-    Ok(found.unwrap_or_default())
+    Ok(found.expect("the loader always finds a listing"))
 }
 
 /// One rotation, for the read endpoint.

@@ -2,6 +2,7 @@
 //! project's data key before they reach the database and opened only to answer a reader.
 
 use axum::extract::State;
+use axum::response::IntoResponse;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -75,12 +76,31 @@ fn secret_view(
     row: SecretRow,
     show_value: bool,
 ) -> ApiResult<SecretView> {
-    let secret_value = if show_value {
+    let (value, comment) = open_fields(key, &row, show_value)?;
+    Ok(view_with(env_slug, row, value, !show_value, comment))
+}
+
+/// The value (or the placeholder when the reader may not see it) and the comment of a row.
+fn open_fields(key: &Key, row: &SecretRow, show_value: bool) -> ApiResult<(String, String)> {
+    let value = if show_value {
         open_text(key, &row.value_ct, &value_aad(row.id))?
     } else {
         HIDDEN_VALUE.to_string()
     };
-    Ok(SecretView {
+    Ok((
+        value,
+        open_text(key, &row.comment_ct, &comment_aad(row.id))?,
+    ))
+}
+
+fn view_with(
+    env_slug: &str,
+    row: SecretRow,
+    secret_value: String,
+    secret_value_hidden: bool,
+    secret_comment: String,
+) -> SecretView {
+    SecretView {
         id: row.id,
         underscore_id: row.id,
         workspace: row.project_id,
@@ -89,8 +109,8 @@ fn secret_view(
         secret_type: row.secret_type,
         secret_key: row.key,
         secret_value,
-        secret_value_hidden: !show_value,
-        secret_comment: open_text(key, &row.comment_ct, &comment_aad(row.id))?,
+        secret_value_hidden,
+        secret_comment,
         secret_path: row.path,
         skip_multiline_encoding: row.skip_multiline_encoding,
         is_rotated_secret: row.rotation_id.is_some(),
@@ -101,7 +121,62 @@ fn secret_view(
         secret_metadata: vec![],
         created_at: row.created_at,
         updated_at: row.updated_at,
-    })
+    }
+}
+
+/// The sealed fields as they sit, in this order, in a serialized `SecretView` whose value and
+/// comment are empty: a listing's rows are serialized once around this gap (`frame`), and each
+/// request fills in the opened fields (`write_listing`). No other text of a row can contain it:
+/// quotes inside strings are escaped.
+const SEALED_GAP: &str = r#""secretValue":"","secretValueHidden":false,"secretComment":"""#;
+
+/// A row's JSON before and after its sealed fields.
+fn frame(env_slug: &str, row: &SecretRow) -> (String, String) {
+    let json = serde_json::to_string(&view_with(
+        env_slug,
+        row.clone(),
+        String::new(),
+        false,
+        String::new(),
+    ))
+    .expect("a secret view serializes");
+    let at = json
+        .find(SEALED_GAP)
+        .expect("SecretView keeps its value, hidden flag and comment together, in that order");
+    (
+        json[..at].to_string(),
+        json[at + SEALED_GAP.len()..].to_string(),
+    )
+}
+
+/// The list endpoint's body, `SecretList` as JSON, from the listing's frames: the same text
+/// `serde_json` writes for it, with each value and comment opened for this request only.
+fn write_listing(
+    key: &Key,
+    listing: &crate::cache::Listing,
+    frames: &[(String, String)],
+    show_value: bool,
+) -> ApiResult<Vec<u8>> {
+    let framed: usize = frames.iter().map(|(a, b)| a.len() + b.len() + 96).sum();
+    let mut body = Vec::with_capacity(framed + 64);
+    body.extend_from_slice(b"{\"secrets\":[");
+    for (i, (row, (before, after))) in listing.rows.iter().zip(frames).enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        let (value, comment) = open_fields(key, row, show_value)?;
+        let value = zeroize::Zeroizing::new(value);
+        body.extend_from_slice(before.as_bytes());
+        body.extend_from_slice(br#""secretValue":"#);
+        serde_json::to_writer(&mut body, value.as_str()).map_err(anyhow::Error::from)?;
+        body.extend_from_slice(br#","secretValueHidden":"#);
+        body.extend_from_slice(if show_value { b"false" } else { b"true" });
+        body.extend_from_slice(br#","secretComment":"#);
+        serde_json::to_writer(&mut body, &comment).map_err(anyhow::Error::from)?;
+        body.extend_from_slice(after.as_bytes());
+    }
+    body.extend_from_slice(b"],\"imports\":[]}");
+    Ok(body)
 }
 
 fn default_root() -> String {
@@ -154,7 +229,7 @@ pub async fn list_secrets(
     State(state): State<AppState>,
     auth: Auth,
     ApiInput(query): ApiInput<ListSecretsQuery>,
-) -> ApiResult<Json<SecretList>> {
+) -> ApiResult<axum::response::Response> {
     let project_id = scope::project_id(query.workspace_id, query.project_id, "workspaceId")?;
     let scope = scope::resolve(
         &state,
@@ -168,21 +243,29 @@ pub async fn list_secrets(
     scope.access.require(Action::Read, Subject::Secrets)?;
     let key = project_key(&state, &scope.access.project)?;
     let show = query.view_secret_value.unwrap_or(true);
-    let rows = crate::cache::secrets(
+    let listing = crate::cache::secrets(
         &state,
         scope.env.id,
         &scope.path,
         query.recursive.unwrap_or(false),
     )
     .await?;
-    let secrets = rows
-        .into_iter()
-        .map(|row| secret_view(&key, &scope.env.slug, row, show))
-        .collect::<ApiResult<Vec<_>>>()?;
-    Ok(Json(SecretList {
-        secrets,
-        imports: vec![],
-    }))
+    let frames = listing.frames.get_or_init(|| {
+        listing
+            .rows
+            .iter()
+            .map(|row| frame(&scope.env.slug, row))
+            .collect()
+    });
+    let body = write_listing(&key, &listing, frames, show)?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -469,4 +552,70 @@ pub async fn delete_secret(
     Ok(Json(SecretEnvelope {
         secret: secret_view(&key, &scope.env.slug, row, true)?,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(key: &Key, name: &str, value: &str, comment: &str, rotation: bool) -> SecretRow {
+        let id = Uuid::new_v4();
+        SecretRow {
+            id,
+            project_id: Uuid::new_v4(),
+            env_id: Uuid::new_v4(),
+            path: "/a \"quoted\" folder".into(),
+            key: name.into(),
+            secret_type: "shared".into(),
+            version: 3,
+            value_ct: key.seal(value.as_bytes(), &value_aad(id)),
+            comment_ct: key.seal(comment.as_bytes(), &comment_aad(id)),
+            skip_multiline_encoding: true,
+            rotation_id: rotation.then(Uuid::new_v4),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    /// The framed listing is byte for byte what serializing the views writes, whatever the
+    /// values hold, shown or hidden, empty or not.
+    #[test]
+    fn a_framed_listing_is_the_serialized_list() {
+        let key = Key::generate();
+        for rows in [
+            vec![],
+            vec![
+                row(&key, "PLAIN", "value", "", false),
+                row(
+                    &key,
+                    "TRICKY",
+                    "a \"quote\", a \\ and\nnewline \u{1} é 🔑",
+                    "note \"x\"\t",
+                    true,
+                ),
+                row(&key, "EMPTY", "", "", false),
+            ],
+        ] {
+            for show in [true, false] {
+                let listing = crate::cache::Listing {
+                    rows: rows.clone(),
+                    frames: Default::default(),
+                };
+                let frames: Vec<_> = rows.iter().map(|r| frame("dev \"x\"", r)).collect();
+                let framed = write_listing(&key, &listing, &frames, show).unwrap();
+                let expected = serde_json::to_vec(&SecretList {
+                    secrets: rows
+                        .iter()
+                        .map(|r| secret_view(&key, "dev \"x\"", r.clone(), show).unwrap())
+                        .collect(),
+                    imports: vec![],
+                })
+                .unwrap();
+                assert_eq!(
+                    String::from_utf8(framed).unwrap(),
+                    String::from_utf8(expected).unwrap()
+                );
+            }
+        }
+    }
 }
