@@ -1,8 +1,9 @@
 -- Benchmark 5: the cost of one scheduler claim with many rotations stored.
 -- psql -v rows=1000000 -v due=1000 -f bench/claim.sql on a database `rotary migrate` prepared.
 -- Fills secret_rotations with :rows rotations (:due of them due now, the rest spread over the
--- next 30 days, a tenth with auto-rotation off), 20 of them with a running run, then shows the
--- plans and timings of the two claim statements (src/store/rotations.rs, claim_due).
+-- next 30 days, a tenth with auto-rotation off), 20 of them with a running run and each with a
+-- finished one, then shows the plans and timings of the claim's statements
+-- (src/store/rotations.rs, claim_due).
 \set ON_ERROR_STOP on
 SET session_replication_role = replica;  -- no foreign keys for the synthetic rows
 INSERT INTO secret_rotations (id, org_id, project_id, env_id, folder_path, folder_id, type, name,
@@ -18,6 +19,10 @@ FROM generate_series(1, :rows) AS i;
 INSERT INTO rotation_runs (id, rotation_id, trigger, lease_owner, lease_expires_at)
 SELECT gen_random_uuid(), id, 'scheduled', 'bench', now() + interval '1 hour'
 FROM secret_rotations WHERE next_rotation_at <= now() LIMIT 20;
+-- History: one finished run per rotation, as a year of monthly rotations would leave twelve.
+INSERT INTO rotation_runs (id, rotation_id, trigger, step, outcome, finished_at)
+SELECT gen_random_uuid(), id, 'scheduled', 'published', 'succeeded', now() - interval '1 day'
+FROM secret_rotations;
 SET session_replication_role = origin;
 VACUUM ANALYZE secret_rotations;
 VACUUM ANALYZE rotation_runs;

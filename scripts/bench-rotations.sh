@@ -2,7 +2,8 @@
 # Rotation benchmarks (see benches/rotations.rs), run by hand, not in CI. On a throwaway
 # Postgres cluster (fsync off, as scripts/with-postgres.sh starts it):
 #   scripts/bench-rotations.sh throughput   full rotations at 0 ms latency, default caps, then
-#                                           pgbench TPC-B with the same client count
+#                                           pgbench TPC-B with the same client count, and
+#                                           a rotation's own SQL alone (bench/rotation-floor.sql)
 #   scripts/bench-rotations.sh burst [N C]  N rotations (10000) over C connections (100), all due
 #                                           at once, 50 ms per call to the org
 #   scripts/bench-rotations.sh -- FLAGS     benches/rotations.rs with FLAGS as given
@@ -29,6 +30,19 @@ case "$mode" in
     echo
     echo "== pgbench TPC-B, $CLIENTS clients, 10 s, same cluster =="
     "$PGBIN/pgbench" -c "$CLIENTS" -j 2 -T 10 "$PGB_URL" 2>/dev/null | grep -E '^(tps|latency average)'
+    # The floor: a rotation's own SQL (bench/rotation-floor.sql) on the rotations the benchmark
+    # left, by Postgres alone.
+    BENCH_DB=$(psql -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'rotary_bench_%' LIMIT 1" "$DATABASE_URL")
+    BENCH_URL="${DATABASE_URL%/*}/$BENCH_DB"
+    psql -q "$BENCH_URL" -c "CREATE TABLE floor_ids AS SELECT row_number() OVER (ORDER BY r.id) AS n, r.id AS rotation_id,
+        (SELECT s.id FROM secrets s WHERE s.rotation_id = r.id ORDER BY s.key LIMIT 1) AS secret_a,
+        (SELECT s.id FROM secrets s WHERE s.rotation_id = r.id ORDER BY s.key OFFSET 1 LIMIT 1) AS secret_b
+      FROM secret_rotations r WHERE r.lifecycle = 'active'" -c 'ALTER TABLE floor_ids ADD PRIMARY KEY (n)' -c 'VACUUM ANALYZE'
+    PER_CLIENT=$(( $(psql -tAc 'SELECT count(*) FROM floor_ids' "$BENCH_URL") / CLIENTS ))
+    echo
+    echo "== a rotation's SQL alone (bench/rotation-floor.sql), $CLIENTS clients, 10 s: rotations/s =="
+    "$PGBIN/pgbench" -n -M prepared -c "$CLIENTS" -j 2 -T 10 -D per_client="$PER_CLIENT" -f bench/rotation-floor.sql "$BENCH_URL" 2>&1 \
+      | grep -E '^(tps|latency average|number of failed)|ERROR'
     ;;
   burst)
     bench --rotations "${1:-10000}" --connections "${2:-100}" --latency-ms 50 "${@:3}"

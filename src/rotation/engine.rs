@@ -529,7 +529,7 @@ impl Ctx<'_> {
     /// status, guarded by a compare-and-set on `activeIndex` and the run's fence.
     async fn publish(&mut self) -> Result<(), StepError> {
         let state = self.state;
-        let rotation = rotations::find(&state.pool, self.rotation.id)
+        let (rotation, owned) = rotations::find_with_owned(&state.pool, self.rotation.id)
             .await?
             .ok_or_else(|| StepError::Fatal("the rotation was deleted while it ran".into()))?;
         let staged_ct = self.run.staged_secret_ct.clone().unwrap_or_default();
@@ -574,15 +574,14 @@ impl Ctx<'_> {
                 new_slot.consumer_secret.expose_secret().to_string(),
             ),
         ];
-        let owned = secrets::owned(&mut tx, rotation.id).await?;
         let mut rewritten = Vec::new();
         for (name, value) in values {
-            match owned.iter().find(|s| s.key == name) {
-                Some(existing) => {
+            match owned.iter().find(|(_, key)| key == name) {
+                Some((id, _)) => {
                     let ct = self
                         .project_key
-                        .seal(value.as_bytes(), &format!("secret-value:{}", existing.id));
-                    rewritten.push((existing.id, ct));
+                        .seal(value.as_bytes(), &format!("secret-value:{id}"));
+                    rewritten.push((*id, ct));
                 }
                 None => {
                     let id = Uuid::new_v4();
@@ -614,11 +613,15 @@ impl Ctx<'_> {
         if !rewritten.is_empty() {
             secrets::write_owned_values(&mut tx, &rewritten).await?;
         }
-        let updated = sqlx::query(
+        let updated: Option<(bool,)> = sqlx::query_as(
             "UPDATE secret_rotations SET generated_credentials_ct = $3, active_index = $4, lifecycle = 'active', \
              rotation_status = 'success', last_rotation_attempted_at = $5, last_rotated_at = $5, \
              last_rotation_job_id = $6, next_rotation_at = $7, is_last_rotation_manual = $8, \
-             last_rotation_message = $9, updated_at = now() WHERE id = $1 AND active_index = $2",
+             last_rotation_message = $9, updated_at = now() WHERE id = $1 AND active_index = $2 \
+             RETURNING EXISTS (SELECT 1 FROM webhooks w WHERE w.project_id = secret_rotations.project_id \
+               AND w.env_id = secret_rotations.env_id AND NOT w.is_disabled \
+               AND (secret_rotations.folder_path = w.secret_path OR w.secret_path = '/' \
+               OR starts_with(secret_rotations.folder_path, w.secret_path || '/')))",
         )
         .bind(rotation.id)
         .bind(rotation.active_index)
@@ -629,24 +632,28 @@ impl Ctx<'_> {
         .bind(next)
         .bind(manual)
         .bind(&self.run.note)
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
-        if updated.rows_affected() != 1 {
+        // The UPDATE also says whether a webhook listens here (most projects have none: then
+        // there is nothing to enqueue and no query to make).
+        let Some((listened,)) = updated else {
             return Err(StepError::Db(
                 "the rotation's active index changed under this run".into(),
             ));
-        }
+        };
         // The event goes out with the change: both commit, or neither.
-        crate::webhooks::enqueue_rotation(
-            &mut tx,
-            crate::webhooks::RotationEvent {
-                event: crate::webhooks::ROTATION_SUCCEEDED,
-                rotation: &rotation,
-                triggered_manually: manual,
-                error_message: None,
-            },
-        )
-        .await?;
+        if listened {
+            crate::webhooks::enqueue_rotation(
+                &mut tx,
+                crate::webhooks::RotationEvent {
+                    event: crate::webhooks::ROTATION_SUCCEEDED,
+                    rotation: &rotation,
+                    triggered_manually: manual,
+                    error_message: None,
+                },
+            )
+            .await?;
+        }
         tx.commit().await?;
         // This process's readers see the new credential at once; other replicas clear on the
         // commit's notification (see `cache`).

@@ -478,6 +478,33 @@ pub async fn find(db: &PgPool, id: Uuid) -> sqlx::Result<Option<RotationRow>> {
         .await
 }
 
+/// A rotation with the ids and names of the secrets it owns, in one query: what publishing
+/// reads before its transaction.
+pub async fn find_with_owned(
+    db: &PgPool,
+    id: Uuid,
+) -> sqlx::Result<Option<(RotationRow, Vec<(Uuid, String)>)>> {
+    use sqlx::{FromRow, Row};
+    let Some(row) = sqlx::query(
+        "SELECT r.*, \
+           coalesce((SELECT array_agg(s.id ORDER BY s.key) FROM secrets s WHERE s.rotation_id = r.id), '{}') AS owned_ids, \
+           coalesce((SELECT array_agg(s.key ORDER BY s.key) FROM secrets s WHERE s.rotation_id = r.id), '{}') AS owned_keys \
+         FROM secret_rotations r WHERE r.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let ids: Vec<Uuid> = row.try_get("owned_ids")?;
+    let keys: Vec<String> = row.try_get("owned_keys")?;
+    Ok(Some((
+        RotationRow::from_row(&row)?,
+        ids.into_iter().zip(keys).collect(),
+    )))
+}
+
 /// Published rotations of a project (optionally one type), by name.
 pub async fn list_visible(
     db: &PgPool,

@@ -135,14 +135,6 @@ pub async fn find_owned(
         .await
 }
 
-/// The secrets a rotation owns.
-pub async fn owned(db: &mut PgConnection, rotation_id: Uuid) -> sqlx::Result<Vec<SecretRow>> {
-    sqlx::query_as("SELECT * FROM secrets WHERE rotation_id = $1")
-        .bind(rotation_id)
-        .fetch_all(db)
-        .await
-}
-
 /// Writes a new version of an engine-owned secret (value and/or name), and its history entry,
 /// in one statement.
 pub async fn write_owned(
