@@ -2,7 +2,7 @@
 # API benchmark (issue 7, benchmarks 3 and 4): GET of one secret, of the secrets list and of a
 # rotation, at 2 and 64 concurrent connections (wrk), with ROTATIONS rotations stored (100,000
 # by default: one real, the rest synthetic rows in the same folder), and the server's
-# resident memory idle and after load. Run by hand, not in CI:
+# resident memory idle, after load and after a /metrics scrape. Run by hand, not in CI:
 #   scripts/bench-secrets.sh            (DURATION=10s, ROTATIONS=100000 by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -87,6 +87,11 @@ wrk -t2 -c64 -d"$DURATION" --latency -H "Authorization: Bearer $TOKEN" "$LIST" \
   | grep -E 'Requests/sec|Latency|50%|99%|Non-2xx|Socket errors'
 echo
 echo "resident memory after load: $(rss)"
+# A Prometheus scrape with every rotation stored (its per-rotation series are capped).
+for i in 1 2; do
+  curl -s -o /dev/null -w "GET /metrics: %{time_total} s, %{size_download} bytes; " "$BASE/metrics"
+  echo "resident memory after: $(rss)"
+done
 # What the machine allows: a route with no database work, and one with a single SELECT 1.
 for c in 2 64; do
   echo

@@ -956,6 +956,8 @@ async fn metrics_show_runs_provider_calls_and_credential_age() {
         "rotary_runs_in_flight ",
         "rotary_http_requests_total{method=\"POST\",route=\"/api/v2/secret-rotations/salesforce-oauth-credentials/{rotationId}/rotate-secrets\",status=\"200\"}",
         &format!("rotary_active_credential_age_seconds{{rotation_id=\"{id}\"}}"),
+        "rotary_active_credentials ",
+        "rotary_oldest_active_credential_age_seconds ",
     ] {
         assert!(text.contains(needle), "{needle} missing from /metrics");
     }
