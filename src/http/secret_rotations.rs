@@ -759,7 +759,15 @@ pub async fn update(
             };
             if from != to {
                 if let Some(secret) = secrets::find_owned(&mut tx, id, from).await? {
-                    secrets::write_owned(&mut tx, secret.id, Some(to), None).await?;
+                    secrets::write_owned(
+                        &mut tx,
+                        &[secrets::OwnedWrite {
+                            id: secret.id,
+                            new_key: Some(to.clone()),
+                            value_ct: None,
+                        }],
+                    )
+                    .await?;
                 }
             }
         }

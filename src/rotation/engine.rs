@@ -581,7 +581,11 @@ impl Ctx<'_> {
                     let ct = self
                         .project_key
                         .seal(value.as_bytes(), &format!("secret-value:{id}"));
-                    rewritten.push((*id, ct));
+                    rewritten.push(secrets::OwnedWrite {
+                        id: *id,
+                        new_key: None,
+                        value_ct: Some(ct),
+                    });
                 }
                 None => {
                     let id = Uuid::new_v4();
@@ -611,7 +615,7 @@ impl Ctx<'_> {
             }
         }
         if !rewritten.is_empty() {
-            secrets::write_owned_values(&mut tx, &rewritten).await?;
+            secrets::write_owned(&mut tx, &rewritten).await?;
         }
         let updated: Option<(bool,)> = sqlx::query_as(
             "UPDATE secret_rotations SET generated_credentials_ct = $3, active_index = $4, lifecycle = 'active', \

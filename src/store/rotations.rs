@@ -486,10 +486,10 @@ pub async fn find_with_owned(
 ) -> sqlx::Result<Option<(RotationRow, Vec<(Uuid, String)>)>> {
     use sqlx::{FromRow, Row};
     let Some(row) = sqlx::query(
-        "SELECT r.*, \
-           coalesce((SELECT array_agg(s.id ORDER BY s.key) FROM secrets s WHERE s.rotation_id = r.id), '{}') AS owned_ids, \
-           coalesce((SELECT array_agg(s.key ORDER BY s.key) FROM secrets s WHERE s.rotation_id = r.id), '{}') AS owned_keys \
-         FROM secret_rotations r WHERE r.id = $1",
+        "SELECT r.*, coalesce(o.ids, '{}') AS owned_ids, coalesce(o.keys, '{}') AS owned_keys \
+         FROM secret_rotations r LEFT JOIN LATERAL (SELECT array_agg(s.id ORDER BY s.key) AS ids, \
+           array_agg(s.key ORDER BY s.key) AS keys FROM secrets s WHERE s.rotation_id = r.id) o ON true \
+         WHERE r.id = $1",
     )
     .bind(id)
     .fetch_optional(db)

@@ -135,43 +135,28 @@ pub async fn find_owned(
         .await
 }
 
-/// Writes a new version of an engine-owned secret (value and/or name), and its history entry,
-/// in one statement.
-pub async fn write_owned(
-    db: &mut PgConnection,
-    id: Uuid,
-    new_key: Option<&str>,
-    value_ct: Option<Vec<u8>>,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "WITH row AS (UPDATE secrets SET key = coalesce($2, key), value_ct = coalesce($3, value_ct), \
-           version = version + 1, updated_at = now() WHERE id = $1 RETURNING *) \
-         INSERT INTO secret_versions (id, secret_id, project_id, env_id, path, key, version, value_ct, comment_ct) \
-         SELECT gen_random_uuid(), id, project_id, env_id, path, key, version, value_ct, comment_ct FROM row",
-    )
-    .bind(id)
-    .bind(new_key)
-    .bind(value_ct)
-    .execute(db)
-    .await?;
-    Ok(())
+/// One change to an engine-owned secret: a new name, a new sealed value, or both.
+pub struct OwnedWrite {
+    pub id: Uuid,
+    pub new_key: Option<String>,
+    pub value_ct: Option<Vec<u8>>,
 }
 
-/// Writes new values of several engine-owned secrets, each as a new version with its history
-/// entry, in one statement (one round trip for all the secrets a rotation publishes).
-pub async fn write_owned_values(
-    db: &mut PgConnection,
-    values: &[(Uuid, Vec<u8>)],
-) -> sqlx::Result<()> {
-    let (ids, cts): (Vec<Uuid>, Vec<Vec<u8>>) = values.iter().cloned().unzip();
+/// Writes a new version of each engine-owned secret given (name and/or value) with its history
+/// entry, in one statement: one round trip for all the secrets a rotation publishes.
+pub async fn write_owned(db: &mut PgConnection, writes: &[OwnedWrite]) -> sqlx::Result<()> {
+    let ids: Vec<Uuid> = writes.iter().map(|w| w.id).collect();
+    let keys: Vec<Option<&str>> = writes.iter().map(|w| w.new_key.as_deref()).collect();
+    let cts: Vec<Option<&[u8]>> = writes.iter().map(|w| w.value_ct.as_deref()).collect();
     sqlx::query(
-        "WITH new AS (SELECT * FROM unnest($1::uuid[], $2::bytea[]) AS n(id, value_ct)), \
-         row AS (UPDATE secrets s SET value_ct = new.value_ct, version = s.version + 1, updated_at = now() \
-           FROM new WHERE s.id = new.id RETURNING s.*) \
+        "WITH new AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[]) AS n(id, key, value_ct)), \
+         row AS (UPDATE secrets s SET key = coalesce(new.key, s.key), value_ct = coalesce(new.value_ct, s.value_ct), \
+           version = s.version + 1, updated_at = now() FROM new WHERE s.id = new.id RETURNING s.*) \
          INSERT INTO secret_versions (id, secret_id, project_id, env_id, path, key, version, value_ct, comment_ct) \
          SELECT gen_random_uuid(), id, project_id, env_id, path, key, version, value_ct, comment_ct FROM row",
     )
     .bind(ids)
+    .bind(keys)
     .bind(cts)
     .execute(db)
     .await?;
