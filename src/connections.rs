@@ -104,6 +104,8 @@ pub async fn salesforce_client(
     row: &ConnectionRow,
 ) -> ApiResult<SalesforceClient> {
     let creds = open(state, row).await?;
+    crate::providers::url_guard::check_literal(&creds.instance_url, state.allow_internal_urls)
+        .map_err(|e| ApiError::bad_request(format!("The app connection cannot be used: {e}")))?;
     Ok(SalesforceClient::new(
         state.provider_http.clone(),
         &creds.instance_url,

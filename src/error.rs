@@ -127,6 +127,31 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+/// The constraint a unique violation (SQLSTATE 23505) broke, if that is what `err` is.
+pub fn unique_violation(err: &sqlx::Error) -> Option<String> {
+    match err {
+        sqlx::Error::Database(db) if db.code().as_deref() == Some("23505") => {
+            Some(db.constraint().unwrap_or_default().to_string())
+        }
+        _ => None,
+    }
+}
+
+/// Check-then-insert loses races: two requests both pass the check, one insert hits the
+/// unique constraint. `or_conflict` answers that one with the same 400 the check gives.
+pub trait OrConflict<T> {
+    fn or_conflict(self, conflict: impl FnOnce() -> ApiError) -> ApiResult<T>;
+}
+
+impl<T> OrConflict<T> for Result<T, sqlx::Error> {
+    fn or_conflict(self, conflict: impl FnOnce() -> ApiError) -> ApiResult<T> {
+        self.map_err(|e| match unique_violation(&e) {
+            Some(_) => conflict(),
+            None => e.into(),
+        })
+    }
+}
+
 /// The wire shape of every error.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -60,8 +60,9 @@ impl AppState {
             rotation_dev_mode: options.rotation_dev_mode,
             lease_seconds: options.lease_seconds,
             retry: options.retry,
-            provider_http: crate::providers::salesforce::client::http_client(
+            provider_http: crate::providers::url_guard::http_client(
                 options.provider_timeout,
+                options.allow_internal_urls,
             ),
             sf_clients: Mutex::new(HashMap::new()),
             lookups: Default::default(),

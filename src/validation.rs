@@ -56,7 +56,15 @@ pub fn normalize_path(field: &str, raw: &str) -> Result<String, ApiError> {
     for segment in &segments {
         check_folder_name(field, segment)?;
     }
-    Ok(format!("/{}", segments.join("/")))
+    let path = format!("/{}", segments.join("/"));
+    if path.len() > MAX_FOLDER_PATH {
+        return Err(ApiError::invalid(
+            "too_big",
+            &[field],
+            format!("Folder paths can be at most {MAX_FOLDER_PATH} characters long"),
+        ));
+    }
+    Ok(path)
 }
 
 pub fn check_folder_name(field: &str, name: &str) -> Result<(), ApiError> {
@@ -80,31 +88,40 @@ pub fn check_folder_name(field: &str, name: &str) -> Result<(), ApiError> {
     }
 }
 
-/// Secret names: not empty, no whitespace, at most 256 characters.
-pub fn check_secret_name(name: &str) -> Result<(), ApiError> {
+/// What is wrong with a secret name, as (zod code, message): empty, whitespace, longer than
+/// 256 characters, or a colon or slash (SDKs and CLIs put names into URL paths unencoded).
+/// The secrets API and rotation mappings share it, so a rotation can never create a secret
+/// the secrets API could not.
+pub fn secret_name_problem(name: &str) -> Option<(&'static str, &'static str)> {
     if name.trim().is_empty() {
-        return Err(ApiError::invalid(
-            "too_small",
-            &["secretName"],
-            "Secret name cannot be empty",
-        ));
-    }
-    if name.chars().any(char::is_whitespace) {
-        return Err(ApiError::invalid(
+        Some(("too_small", "Secret name cannot be empty"))
+    } else if name.chars().any(char::is_whitespace) {
+        Some(("custom", "Secret name cannot contain spaces."))
+    } else if name.chars().count() > MAX_SECRET_NAME {
+        Some(("too_big", "Secret name must be at most 256 characters"))
+    } else if name.contains(':') || name.contains('/') {
+        Some((
             "custom",
-            &["secretName"],
-            "Secret name cannot contain spaces.",
-        ));
+            "Secret name cannot contain colon or forward slash.",
+        ))
+    } else {
+        None
     }
-    if name.chars().count() > 256 {
-        return Err(ApiError::invalid(
-            "too_big",
-            &["secretName"],
-            "Secret name must be at most 256 characters",
-        ));
-    }
-    Ok(())
 }
+
+pub const MAX_SECRET_NAME: usize = 256;
+
+/// Secret names: see `secret_name_problem`.
+pub fn check_secret_name(name: &str) -> Result<(), ApiError> {
+    match secret_name_problem(name) {
+        Some((code, message)) => Err(ApiError::invalid(code, &["secretName"], message)),
+        None => Ok(()),
+    }
+}
+
+/// The longest folder path (all segments with their slashes): the unique index on a path
+/// holds at most ~2.7 kB, and no real tree is this deep.
+pub const MAX_FOLDER_PATH: usize = 1024;
 
 #[cfg(test)]
 mod tests {
@@ -131,6 +148,10 @@ mod tests {
         );
         assert!(normalize_path("p", "/a/../b").is_err());
         assert!(normalize_path("p", "/a b").is_err());
+        let deep = format!("/{}", vec!["a".repeat(64); 15].join("/"));
+        assert!(normalize_path("p", &deep).is_ok());
+        let deeper = format!("/{}", vec!["a".repeat(64); 45].join("/"));
+        assert!(normalize_path("p", &deeper).is_err());
     }
 
     #[test]
@@ -138,5 +159,10 @@ mod tests {
         assert!(check_secret_name("DB_PASSWORD").is_ok());
         assert!(check_secret_name("").is_err());
         assert!(check_secret_name("A B").is_err());
+        assert!(check_secret_name("NL\nX").is_err());
+        assert!(check_secret_name(&"A".repeat(256)).is_ok());
+        assert!(check_secret_name(&"A".repeat(257)).is_err());
+        assert!(check_secret_name("../../etc").is_err());
+        assert!(check_secret_name("A:B").is_err());
     }
 }

@@ -177,6 +177,9 @@ pub async fn send(
     signing_key: Option<&[u8]>,
     payload: &Value,
 ) -> Result<(), String> {
+    // Checked on every send, not only when saved: see `url_guard` (names are checked by the
+    // client's resolver when it connects).
+    crate::providers::url_guard::check_literal(url, state.allow_internal_urls)?;
     let body = payload.to_string();
     let mut request = state
         .provider_http

@@ -15,7 +15,7 @@ use validator::Validate;
 use crate::access::{project_access, Action, Subject};
 use crate::auth::Auth;
 use crate::connections::{self, SalesforceCredentials};
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody, OrConflict};
 use crate::http::extract::{ApiInput, ApiJson, ApiPath};
 use crate::providers::salesforce::client::SfErrorKind;
 use crate::providers::salesforce::{SalesforceClient, SfError};
@@ -364,7 +364,13 @@ pub async fn create_salesforce(
             credentials_ct: connections::seal(&key, id, &credentials),
         },
     )
-    .await?;
+    .await
+    .or_conflict(|| {
+        ApiError::bad_request(format!(
+            "An App Connection with the name \"{}\" already exists",
+            body.name
+        ))
+    })?;
     tracing::info!(connection_id = %id, "app connection created");
     Ok(Json(AppConnectionEnvelope {
         app_connection: view(&state, row),
@@ -417,6 +423,7 @@ pub async fn update_salesforce(
         }
         None => (None, None),
     };
+    let new_name = body.name.clone();
     let row = store::update(
         &state.pool,
         id,
@@ -427,7 +434,13 @@ pub async fn update_salesforce(
             credentials_ct,
         },
     )
-    .await?;
+    .await
+    .or_conflict(|| {
+        ApiError::bad_request(format!(
+            "An App Connection with the name \"{}\" already exists",
+            new_name.unwrap_or_default()
+        ))
+    })?;
     Ok(Json(AppConnectionEnvelope {
         app_connection: view(&state, row),
     }))

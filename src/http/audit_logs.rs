@@ -90,6 +90,17 @@ pub async fn list(
             "limit must be between 1 and 100",
         ));
     }
+    // Postgres keeps timestamps from 4713 BC to 294276 AD; chrono parses far wider. An audit
+    // log has nothing outside years 1 to 9999.
+    for (field, date) in [("startDate", q.start_date), ("endDate", q.end_date)] {
+        if date.is_some_and(|d| !(1..=9999).contains(&chrono::Datelike::year(&d))) {
+            return Err(ApiError::invalid(
+                "invalid_date",
+                &[field],
+                format!("{field} must be a date between the years 1 and 9999"),
+            ));
+        }
+    }
     let offset = q.offset.unwrap_or(0).max(0);
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, project_id, actor_type, actor_id, actor_name, event_type, outcome, metadata, created_at FROM audit_logs \

@@ -10,7 +10,7 @@ use validator::Validate;
 
 use crate::access::{project_access, Action, Subject};
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody, OrConflict};
 use crate::http::extract::{lenient_bool, ApiInput, ApiJson, ApiPath};
 use crate::http::scope::{self, Scope};
 use crate::state::AppState;
@@ -251,7 +251,16 @@ pub async fn update_folder(
             return Err(ApiError::bad_request("Cannot update rotated secret"));
         }
     }
-    let row = projects::rename_folder(&state.pool, &folder, &body.name).await?;
+    let parent = folder.path.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
+    let row = projects::rename_folder(&state.pool, &folder, &body.name)
+        .await
+        .or_conflict(|| {
+            ApiError::bad_request(format!(
+                "A folder named '{}' already exists at '{}'",
+                body.name,
+                if parent.is_empty() { "/" } else { parent }
+            ))
+        })?;
     Ok(Json(FolderEnvelope {
         folder: folder_view(row, &env),
     }))

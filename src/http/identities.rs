@@ -13,7 +13,7 @@ use validator::Validate;
 use crate::auth::bootstrap::DEFAULT_TOKEN_TTL;
 use crate::auth::Auth;
 use crate::crypto;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody, OrConflict};
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
 use crate::store::identities::{
@@ -333,7 +333,11 @@ pub async fn attach_universal_auth(
             "Failed to add universal auth to already configured identity",
         ));
     }
-    let row = identities::insert_universal_auth(&state.pool, id, &body.settings(None)?).await?;
+    let row = identities::insert_universal_auth(&state.pool, id, &body.settings(None)?)
+        .await
+        .or_conflict(|| {
+            ApiError::bad_request("Failed to add universal auth to already configured identity")
+        })?;
     Ok(Json(UniversalAuthEnvelope {
         identity_universal_auth: row.into(),
     }))

@@ -11,7 +11,7 @@ use validator::Validate;
 use crate::access::{project_access, Action, Subject, PROJECT_ROLES};
 use crate::auth::Auth;
 use crate::crypto::Key;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody, OrConflict};
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
 use crate::store::projects::{self, EnvironmentRow, MembershipRow, NewProject, ProjectRow};
@@ -140,7 +140,10 @@ pub async fn create_project(
             admin: auth.identity_id,
         },
     )
-    .await?;
+    .await
+    .or_conflict(|| {
+        ApiError::bad_request(format!("A project with the slug '{slug}' already exists"))
+    })?;
     state
         .data_keys
         .lock()
@@ -239,7 +242,13 @@ pub async fn create_environment(
     let mut tx = state.pool.begin().await?;
     let row =
         projects::insert_environment(&mut tx, project_id, body.name.trim(), &body.slug, position)
-            .await?;
+            .await
+            .or_conflict(|| {
+                ApiError::bad_request(format!(
+                    "Environment with slug '{}' already exist",
+                    body.slug
+                ))
+            })?;
     tx.commit().await?;
     Ok(Json(EnvironmentEnvelope {
         message: "Successfully created new environment".into(),
@@ -506,7 +515,9 @@ pub async fn add_membership(
             "Identity is already a member of this project",
         ));
     }
-    projects::insert_membership(&state.pool, project_id, identity_id, &role).await?;
+    projects::insert_membership(&state.pool, project_id, identity_id, &role)
+        .await
+        .or_conflict(|| ApiError::bad_request("Identity is already a member of this project"))?;
     let row = membership_of(&state, project_id, identity_id).await?;
     Ok(Json(MembershipEnvelope {
         identity_membership: row.into(),

@@ -455,6 +455,23 @@ fn whole_number<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
     Ok(n as i64)
 }
 
+/// The upper bound of `rotationInterval` (`schedule::MAX_INTERVAL`), checked before anything
+/// else happens: a larger one cannot be scheduled.
+fn interval_in_range(days: i64) -> Result<(), validator::ValidationError> {
+    if days > crate::rotation::schedule::MAX_INTERVAL {
+        let mut e = validator::ValidationError::new("too_big");
+        e.message = Some(
+            format!(
+                "rotationInterval must be at most {} (days; 100 years)",
+                crate::rotation::schedule::MAX_INTERVAL
+            )
+            .into(),
+        );
+        return Err(e);
+    }
+    Ok(())
+}
+
 fn whole_number_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     whole_number(d).map(Some)
 }
@@ -483,26 +500,42 @@ pub struct RotateAtInput {
 #[derive(Deserialize, Validate, ToSchema, Serialize, Clone)]
 #[serde(rename_all = "camelCase")]
 pub struct Parameters {
-    /// The External Client App's identifier (from oauth-apps).
+    /// The External Client App's identifier (from oauth-apps): a Salesforce id, 15 or 18
+    /// letters and digits.
     #[validate(length(min = 1, message = "App Identifier Required"))]
+    #[validate(custom(function = "salesforce_id"))]
+    #[schema(pattern = "^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$")]
     pub app_id: String,
     /// The External Client App's developer name.
     #[validate(length(min = 1, message = "App Name Required"))]
     pub app_name: String,
 }
 
+/// A Salesforce record id (15 or 18 letters and digits). It goes into URL paths of calls made
+/// with the connection's token, so nothing else may.
+fn salesforce_id(id: &str) -> Result<(), validator::ValidationError> {
+    let id = id.trim();
+    if id.is_empty()
+        || ((id.len() == 15 || id.len() == 18) && id.chars().all(|c| c.is_ascii_alphanumeric()))
+    {
+        return Ok(());
+    }
+    let mut e = validator::ValidationError::new("invalid_string");
+    e.message = Some("App Identifier must be a Salesforce id: 15 or 18 letters and digits".into());
+    Err(e)
+}
+
+/// Mapped names follow the secrets API's rules (`validation::secret_name_problem`): a name
+/// the index cannot hold would otherwise fail the publish after Salesforce rotated.
 fn secret_name(name: &str) -> Result<(), validator::ValidationError> {
-    if name.trim().is_empty() {
-        let mut e = validator::ValidationError::new("too_small");
-        e.message = Some("Secret name required".into());
-        return Err(e);
+    match crate::validation::secret_name_problem(name.trim()) {
+        Some((code, message)) => {
+            let mut e = validator::ValidationError::new(code);
+            e.message = Some(message.into());
+            Err(e)
+        }
+        None => Ok(()),
     }
-    if name.contains(':') || name.contains('/') {
-        let mut e = validator::ValidationError::new("custom");
-        e.message = Some("Secret name cannot contain colon or forward slash.".into());
-        return Err(e);
-    }
-    Ok(())
 }
 
 #[derive(Deserialize, Validate, ToSchema, Serialize, Clone)]
@@ -546,7 +579,8 @@ pub struct CreateRotation {
     /// Whole days between rotations (minutes in development mode).
     #[serde(deserialize_with = "whole_number")]
     #[validate(range(min = 1, message = "rotationInterval must be at least 1"))]
-    #[schema(example = 30)]
+    #[validate(custom(function = "interval_in_range"))]
+    #[schema(example = 30, minimum = 1, maximum = 36500)]
     pub rotation_interval: i64,
     /// Time of day (UTC); default 00:00.
     #[validate(nested)]
@@ -689,6 +723,11 @@ pub async fn create(
             engine::cleanup_failed_creation(&state, new.id).await;
             Err(ApiError::bad_request(message))
         }
+        // Visible now, failed, with the new credential in its slot: the message says what to do.
+        Err(RunError::Settled(message)) => Err(ApiError::RotationFailed(format!(
+            "{message} The rotation was created with ID \"{}\".",
+            new.id
+        ))),
         Err(RunError::Interrupted(message)) => Err(ApiError::RotationFailed(format!(
             "{message}. The new credential is active at Salesforce; Rotary will publish it when the run resumes."
         ))),
@@ -706,6 +745,8 @@ pub struct UpdateRotation {
     pub is_auto_rotation_enabled: Option<bool>,
     #[serde(default, deserialize_with = "whole_number_opt")]
     #[validate(range(min = 1, message = "rotationInterval must be at least 1"))]
+    #[validate(custom(function = "interval_in_range"))]
+    #[schema(minimum = 1, maximum = 36500)]
     pub rotation_interval: Option<i64>,
     #[validate(nested)]
     pub rotate_at_utc: Option<RotateAtInput>,
@@ -1042,6 +1083,13 @@ pub async fn rotate_secrets(
             envelope(&state, row).await
         }
         Err(e) => {
+            // A delete that won the race against this rotate removed the rotation (and its
+            // run) before the run could start: nothing happened at Salesforce.
+            if store::find(&state.pool, id).await?.is_none() {
+                return Err(ApiError::not_found(format!(
+                    "Secret Rotation with ID \"{id}\" was deleted before it could be rotated"
+                )));
+            }
             audit(
                 &state,
                 Actor::Identity(&auth),
@@ -1082,6 +1130,8 @@ pub async fn check_credentials(
         .await?
         .ok_or_else(|| ApiError::bad_request("The rotation's app connection no longer exists"))?;
     let instance_url = connections::open(&state, &connection).await?.instance_url;
+    crate::providers::url_guard::check_literal(&instance_url, state.allow_internal_urls)
+        .map_err(|e| ApiError::bad_request(format!("The app connection cannot be used: {e}")))?;
     let client = SalesforceClient::new(
         state.provider_http.clone(),
         &instance_url,

@@ -446,13 +446,9 @@ pub async fn update_secret(
 ) -> ApiResult<Json<SecretEnvelope>> {
     check_type(body.secret_type.as_deref())?;
     if let Some(new_name) = &body.new_secret_name {
-        check_secret_name(new_name).map_err(|_| {
-            ApiError::invalid(
-                "custom",
-                &["newSecretName"],
-                "Secret name cannot be empty or contain spaces.",
-            )
-        })?;
+        if let Some((code, message)) = crate::validation::secret_name_problem(new_name) {
+            return Err(ApiError::invalid(code, &["newSecretName"], message));
+        }
     }
     let project_id = scope::project_id(body.workspace_id, body.project_id, "workspaceId")?;
     let scope = scope::resolve(

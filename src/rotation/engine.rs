@@ -14,6 +14,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use chrono::Utc;
+use futures_util::FutureExt;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -115,13 +116,99 @@ pub enum RunError {
     /// Could not finish now (Salesforce or the database kept failing, or the lease was lost);
     /// the run stays open and resumes from its journal.
     Interrupted(String),
+    /// Past the point of no return, the run could not publish and never will by retrying (a
+    /// permanent database error, a bug): it ended failed, the slots record the credential the
+    /// provider now holds, and the mapped secrets keep the previous one, which still works.
+    Settled(String),
 }
 
 impl RunError {
     pub fn message(&self) -> &str {
         match self {
-            RunError::Abandoned(m) | RunError::Interrupted(m) => m,
+            RunError::Abandoned(m) | RunError::Interrupted(m) | RunError::Settled(m) => m,
         }
+    }
+}
+
+/// What a run says when the database failed it: never the database's own text, which goes
+/// to the log (it can quote values and names the caller should not see).
+const DB_FAILED: &str = "the database could not record this step (the server log has the details)";
+
+/// What a run says when a step panicked (a bug in Rotary).
+const STEP_PANICKED: &str =
+    "an internal error stopped this step (a bug in Rotary; the server log has the details)";
+
+/// Test-only fault injection: with the `crash-points` feature in a debug build, a test makes
+/// the named step of one rotation (by name) panic or fail with a permanent database error,
+/// every time it is tried, until the fault is cleared.
+#[cfg(all(feature = "crash-points", debug_assertions))]
+pub mod faults {
+    use std::sync::Mutex;
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Fault {
+        Panic,
+        PermanentDbError,
+    }
+
+    static FAULTS: Mutex<Vec<(String, String, Fault)>> = Mutex::new(Vec::new());
+
+    /// From now on, entering `step` in a run of the rotation named `rotation` fails with `fault`.
+    pub fn inject(rotation: &str, step: &str, fault: Fault) {
+        FAULTS
+            .lock()
+            .unwrap()
+            .push((rotation.into(), step.into(), fault));
+    }
+
+    pub fn clear(rotation: &str) {
+        FAULTS.lock().unwrap().retain(|(r, _, _)| r != rotation);
+    }
+
+    pub(super) fn at(rotation: &str, step: &str) -> Option<Fault> {
+        FAULTS
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(r, s, _)| r == rotation && s == step)
+            .map(|(_, _, f)| *f)
+    }
+}
+
+/// Fails the step as a test asked (see `faults`); nothing in other builds.
+fn fault_point(rotation: &str, step: &str) -> Result<(), StepError> {
+    #[cfg(all(feature = "crash-points", debug_assertions))]
+    match faults::at(rotation, step) {
+        Some(faults::Fault::Panic) => panic!("fault injected: panic entering step {step}"),
+        Some(faults::Fault::PermanentDbError) => {
+            return Err(StepError::Db {
+                detail: format!("fault injected: permanent database error entering step {step}"),
+                permanent: true,
+            })
+        }
+        None => {}
+    }
+    let _ = (rotation, step);
+    Ok(())
+}
+
+/// Ends a run's bookkeeping however the run ends, a panic included: the lease renewer stops
+/// and the in-flight gauge comes down.
+struct InFlight {
+    renewer: tokio::task::JoinHandle<()>,
+}
+
+impl InFlight {
+    fn start(renewer: tokio::task::JoinHandle<()>) -> Self {
+        metrics::gauge!("rotary_runs_in_flight").increment(1.0);
+        InFlight { renewer }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.renewer.abort();
+        metrics::gauge!("rotary_runs_in_flight").decrement(1.0);
     }
 }
 
@@ -216,16 +303,16 @@ pub async fn execute_claimed(
         })
     };
     let started = std::time::Instant::now();
-    metrics::gauge!("rotary_runs_in_flight").increment(1.0);
+    let in_flight = InFlight::start(renewer);
     let result = ctx.drive().await;
     // The run changed the rotation's row (status, times, last message): readers in this
     // process see it at once.
     state.lookups.clear_content();
-    metrics::gauge!("rotary_runs_in_flight").decrement(1.0);
-    renewer.abort();
+    drop(in_flight);
     let outcome = match &result {
         Ok(()) => "succeeded",
         Err(RunError::Abandoned(_)) => "failed",
+        Err(RunError::Settled(_)) => "settled",
         Err(RunError::Interrupted(_)) => "interrupted",
     };
     crate::metrics::run_finished(
@@ -238,22 +325,92 @@ pub async fn execute_claimed(
 }
 
 /// What one step attempt says: go on, try again (transient), or give up.
+#[derive(Debug)]
 enum StepError {
+    /// The provider failed in a way that may pass (a timeout, a 5xx, a rate limit).
     Transient(String),
+    /// The provider (or the setup) refuses: trying again will not help.
     Fatal(String),
     LostLease,
-    Db(String),
+    /// The database failed. `detail` is for the log only; `permanent` when trying again
+    /// cannot help (a constraint, a value out of range, an index entry too large).
+    Db {
+        detail: String,
+        permanent: bool,
+    },
+    /// The step panicked: a bug. Treated as permanent.
+    Panicked(String),
+}
+
+impl StepError {
+    /// Whether retrying the step cannot help.
+    fn is_permanent(&self) -> bool {
+        matches!(
+            self,
+            StepError::Fatal(_)
+                | StepError::Panicked(_)
+                | StepError::Db {
+                    permanent: true,
+                    ..
+                }
+        )
+    }
+
+    /// The reason as the run (and the API, and webhooks) tell it: provider messages are
+    /// Rotary's own words; database and panic details stay in the log.
+    fn reason(&self) -> String {
+        match self {
+            StepError::Transient(m) | StepError::Fatal(m) => m.clone(),
+            StepError::LostLease => "another worker took this run over".into(),
+            StepError::Db { .. } => DB_FAILED.into(),
+            StepError::Panicked(_) => STEP_PANICKED.into(),
+        }
+    }
+}
+
+/// Whether a database error can pass by itself: the connection, the server shutting down or
+/// short of resources, a serialization conflict or deadlock. Anything else (SQLSTATE classes
+/// 22 data exception, 23 integrity, 42 syntax, 54 program limit such as an index row too
+/// large) fails the same way every time.
+pub fn is_transient_db_error(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            ["08", "40", "53", "55", "57", "58"]
+                .iter()
+                .any(|class| code.starts_with(class))
+        }
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        _ => false,
+    }
 }
 
 impl From<sqlx::Error> for StepError {
     fn from(e: sqlx::Error) -> Self {
-        StepError::Db(e.to_string())
+        StepError::Db {
+            permanent: !is_transient_db_error(&e),
+            detail: e.to_string(),
+        }
     }
 }
 
 impl From<ApiError> for StepError {
     fn from(e: ApiError) -> Self {
-        StepError::Db(format!("{e:#}"))
+        let permanent = match &e {
+            ApiError::Internal(inner) => inner
+                .downcast_ref::<sqlx::Error>()
+                .is_none_or(|db| !is_transient_db_error(db)),
+            _ => true,
+        };
+        StepError::Db {
+            detail: format!("{e:#}"),
+            permanent,
+        }
     }
 }
 
@@ -273,43 +430,97 @@ impl Ctx<'_> {
                 return Ok(());
             }
             let step = self.run.step.clone();
-            let result = match step.as_str() {
-                "started" => self.inspect_and_retire().await,
-                "retired" => self.stage().await,
-                "staged" => self.activate().await,
-                "activated" => self.publish().await,
-                other => Err(StepError::Fatal(format!("unknown step {other}"))),
+            // A panic in a step is a bug; it ends the step like a permanent error, so the run
+            // still ends (abandoned or settled) and the rotation stays usable.
+            let result = match std::panic::AssertUnwindSafe(self.step(&step))
+                .catch_unwind()
+                .await
+            {
+                Ok(result) => result,
+                Err(panic) => Err(StepError::Panicked(panic_text(&panic))),
             };
-            match result {
+            let error = match result {
                 Ok(()) => {
                     failures = 0;
                     crash_point(&self.run.step);
+                    continue;
                 }
                 Err(StepError::LostLease) => {
-                    return Err(RunError::Interrupted(
-                        "another worker took this run over".into(),
-                    ));
+                    return Err(RunError::Interrupted(StepError::LostLease.reason()));
                 }
-                Err(StepError::Fatal(reason)) if self.before_activation() => {
-                    return Err(self.give_up(&reason).await)
+                Err(error) => error,
+            };
+            self.log_failure(&step, &error);
+            failures += 1;
+            let reason = error.reason();
+            if self.before_activation() && error.is_permanent() && self.activated_meanwhile().await
+            {
+                // The step failed after the provider had already switched to the staged
+                // credential: past the point of no return after all.
+                self.run.step = "activated".into();
+            }
+            if self.before_activation() {
+                if error.is_permanent() || failures >= STEP_ATTEMPTS {
+                    return Err(self.give_up(&reason).await);
                 }
-                Err(StepError::Fatal(reason))
-                | Err(StepError::Transient(reason))
-                | Err(StepError::Db(reason)) => {
-                    failures += 1;
-                    if failures >= STEP_ATTEMPTS {
-                        if self.before_activation() {
-                            return Err(self.give_up(&reason).await);
-                        }
-                        // Activated: the new credential is live and must be published. Leave
-                        // the run open; the next attempt resumes at publish.
-                        let _ = rotations::release(&self.state.pool, &self.run, &reason).await;
-                        return Err(RunError::Interrupted(reason));
-                    }
-                    tokio::time::sleep(Duration::from_millis(250 << failures)).await;
-                }
+            } else if error.is_permanent() {
+                // The new credential is live and publishing cannot succeed: record it and end.
+                return Err(self.settle(&reason).await);
+            } else if failures >= STEP_ATTEMPTS {
+                // Activated, and the database (or the provider) keeps failing for now: the new
+                // credential is live and must be published. Leave the run open; it resumes at
+                // publish after a backoff that grows with each attempt.
+                let delay = resume_delay(self.run.attempts as u32);
+                let _ = rotations::release_after(&self.state.pool, &self.run, &reason, delay).await;
+                return Err(RunError::Interrupted(reason));
+            }
+            tokio::time::sleep(Duration::from_millis(250 << failures)).await;
+        }
+    }
+
+    /// Runs the step that follows `step` once.
+    async fn step(&mut self, step: &str) -> Result<(), StepError> {
+        let next = match step {
+            "started" => "retired",
+            "retired" => "staged",
+            "staged" => "activated",
+            "activated" => "published",
+            other => return Err(StepError::Panicked(format!("unknown step {other}"))),
+        };
+        fault_point(&self.rotation.name, next)?;
+        match step {
+            "started" => self.inspect_and_retire().await,
+            "retired" => self.stage().await,
+            "staged" => self.activate().await,
+            _ => self.publish().await,
+        }
+    }
+
+    fn log_failure(&self, step: &str, error: &StepError) {
+        let (rotation_id, run_id) = (self.rotation.id, self.run.id);
+        match error {
+            StepError::Db { detail, permanent } => {
+                tracing::warn!(%rotation_id, %run_id, step, error = %detail, permanent, "rotation step failed in the database")
+            }
+            StepError::Panicked(detail) => {
+                tracing::error!(%rotation_id, %run_id, step, panic = %detail, "rotation step panicked")
+            }
+            other => {
+                tracing::warn!(%rotation_id, %run_id, step, error = %other.reason(), "rotation step failed")
             }
         }
+    }
+
+    /// Whether Salesforce already made the staged credential primary (a step failing after
+    /// the PATCH took effect). Unknown counts as no: the run is then abandoned, as before.
+    async fn activated_meanwhile(&self) -> bool {
+        let Some(staged_key) = self.run.staged_key.as_deref() else {
+            return false;
+        };
+        let Some(consumer_id) = self.run.consumer_id.as_deref() else {
+            return false;
+        };
+        matches!(self.primary_key(consumer_id).await, Ok(key) if key == staged_key)
     }
 
     /// A scheduled run that failed before activation waits and tries again (exponential
@@ -371,6 +582,25 @@ impl Ctx<'_> {
             )
         });
         let consumer_id = consumer.id.clone();
+        if let Some(settled) = self.settled_credential(&consumer.key)? {
+            // An earlier run settled: the inactive slot holds the credential Salesforce made
+            // primary, and the mapped secrets still hold the previous one (now `Rotated`).
+            // Retiring that one would break the consumers, and a new credential would push
+            // the settled one out unrecorded: publish the settled credential instead.
+            let ct = self.project_key.seal(
+                settled.consumer_secret.expose_secret().as_bytes(),
+                &staged_aad(self.run.id),
+            );
+            let url = settled.staged_credential_url.clone().unwrap_or_default();
+            return self
+                .journal(Journal {
+                    step: "activated",
+                    consumer_id: Some(&consumer_id),
+                    note: Some("Published the credential that an earlier, settled run left active at Salesforce."),
+                    staged: Some(("", &settled.consumer_key, ct, &url)),
+                })
+                .await;
+        }
         for record in self
             .client
             .staged(&self.app_id, &consumer_id)
@@ -532,17 +762,7 @@ impl Ctx<'_> {
         let (rotation, owned) = rotations::find_with_owned(&state.pool, self.rotation.id)
             .await?
             .ok_or_else(|| StepError::Fatal("the rotation was deleted while it ran".into()))?;
-        let staged_ct = self.run.staged_secret_ct.clone().unwrap_or_default();
-        let secret = self
-            .project_key
-            .open(&staged_ct, &staged_aad(self.run.id))
-            .map_err(|e| StepError::Db(format!("opening the staged secret: {e}")))?;
-        let secret = SecretString::from(String::from_utf8_lossy(&secret).into_owned());
-        let new_slot = Slot {
-            consumer_key: self.run.staged_key.clone().unwrap_or_default(),
-            consumer_secret: secret,
-            staged_credential_url: self.run.staged_url.clone(),
-        };
+        let new_slot = self.journaled_slot()?;
         let creating = rotation.lifecycle == "creating";
         let mut slots = open_slots(&self.project_key, &rotation)?;
         let new_index = if creating || slots.is_empty() {
@@ -607,7 +827,7 @@ impl Ctx<'_> {
                     )
                     .await?;
                     if inserted.is_none() {
-                        return Err(StepError::Db(format!(
+                        return Err(StepError::Fatal(format!(
                             "a secret named {name} appeared at the rotation's path"
                         )));
                     }
@@ -641,7 +861,7 @@ impl Ctx<'_> {
         // The UPDATE also says whether a webhook listens here (most projects have none: then
         // there is nothing to enqueue and no query to make).
         let Some((listened,)) = updated else {
-            return Err(StepError::Db(
+            return Err(StepError::Fatal(
                 "the rotation's active index changed under this run".into(),
             ));
         };
@@ -665,6 +885,120 @@ impl Ctx<'_> {
         self.run.step = "published".into();
         tracing::info!(rotation_id = %rotation.id, run_id = %self.run.id, "rotation published");
         Ok(())
+    }
+
+    /// The inactive slot's credential when it is the consumer's primary one: what a settled run
+    /// leaves (see `settle`).
+    fn settled_credential(&self, primary_key: &str) -> Result<Option<Slot>, StepError> {
+        if self.rotation.lifecycle != "active" {
+            return Ok(None);
+        }
+        let slots = open_slots(&self.project_key, &self.rotation)?;
+        let inactive = (1 - self.rotation.active_index) as usize;
+        Ok(slots
+            .into_iter()
+            .nth(inactive)
+            .filter(|slot| slot.consumer_key == primary_key))
+    }
+
+    /// The credential this run issued, from its journal.
+    fn journaled_slot(&self) -> Result<Slot, StepError> {
+        let staged_ct = self.run.staged_secret_ct.clone().unwrap_or_default();
+        let secret = self
+            .project_key
+            .open(&staged_ct, &staged_aad(self.run.id))
+            .map_err(|e| StepError::Db {
+                detail: format!("opening the staged secret: {e}"),
+                permanent: true,
+            })?;
+        let secret = SecretString::from(String::from_utf8_lossy(&secret).into_owned());
+        Ok(Slot {
+            consumer_key: self.run.staged_key.clone().unwrap_or_default(),
+            consumer_secret: secret,
+            staged_credential_url: self.run.staged_url.clone(),
+        })
+    }
+
+    /// Ends a run that is past the point of no return but cannot publish (DESIGN.md's
+    /// *settle*): the inactive slot records the credential Salesforce now holds as primary,
+    /// `activeIndex` and the mapped secrets stay (the previous credential is Salesforce's
+    /// `Rotated` one and keeps working), the rotation says `failed` and why, and the run ends.
+    /// A rotation still being created becomes visible with the new credential in its only
+    /// slot, so it can be fixed, rotated again or deleted.
+    async fn settle(&mut self, reason: &str) -> RunError {
+        let message = truncate(
+            &format!(
+                "{ERROR_PREFIX}{reason}. The new credential is active at Salesforce and recorded in the rotation's generated credentials, but the mapped secrets were not updated and still hold the previous credential, which keeps working until the next rotation. Fix the cause, then rotate again."
+            ),
+            1024,
+        );
+        let result = async {
+            let new_slot = self.journaled_slot()?;
+            let mut tx = self.state.pool.begin().await?;
+            if !rotations::finish_run(&mut tx, &self.run, &self.run.step.clone(), "failed", Some(&message)).await? {
+                return Err(StepError::LostLease);
+            }
+            let Some(rotation) = rotations::find_for_update(&mut tx, self.rotation.id).await? else {
+                return Err(StepError::LostLease);
+            };
+            let mut slots = open_slots(&self.project_key, &rotation)?;
+            let creating = rotation.lifecycle == "creating";
+            if creating || slots.is_empty() {
+                slots = vec![new_slot];
+            } else {
+                let inactive = (1 - rotation.active_index) as usize;
+                if slots.len() <= inactive {
+                    slots.push(new_slot);
+                } else {
+                    slots[inactive] = new_slot;
+                }
+            }
+            let now = Utc::now();
+            let next = schedule_of(self.state, &rotation).next(rotation.last_rotated_at, true, false, now);
+            sqlx::query(
+                "UPDATE secret_rotations SET generated_credentials_ct = $2, lifecycle = 'active', \
+                 active_index = CASE WHEN $3 THEN 0 ELSE active_index END, rotation_status = 'failed', \
+                 last_rotation_attempted_at = $4, last_rotation_message = $5, last_rotation_job_id = $6, \
+                 next_rotation_at = $7, updated_at = now() WHERE id = $1",
+            )
+            .bind(rotation.id)
+            .bind(seal_slots(&self.project_key, rotation.id, &slots))
+            .bind(creating)
+            .bind(now)
+            .bind(&message)
+            .bind(self.run.id.to_string())
+            .bind(next)
+            .execute(&mut *tx)
+            .await?;
+            crate::webhooks::enqueue_rotation(
+                &mut tx,
+                crate::webhooks::RotationEvent {
+                    event: crate::webhooks::ROTATION_FAILED,
+                    rotation: &rotation,
+                    triggered_manually: self.run.trigger != "scheduled",
+                    error_message: Some(&message),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        }
+        .await;
+        match result {
+            Ok(()) => {
+                tracing::warn!(rotation_id = %self.rotation.id, run_id = %self.run.id, "rotation settled: the new credential is live but not published");
+                RunError::Settled(message)
+            }
+            Err(StepError::LostLease) => RunError::Interrupted(StepError::LostLease.reason()),
+            Err(e) => {
+                // The database cannot take even this: leave the run open to be resumed later.
+                self.log_failure("settle", &e);
+                let delay = resume_delay(self.run.attempts as u32);
+                let _ =
+                    rotations::release_after(&self.state.pool, &self.run, &e.reason(), delay).await;
+                RunError::Interrupted(e.reason())
+            }
+        }
     }
 
     /// Gives up before activation: removes the staged credential this run created (so the org
@@ -734,6 +1068,23 @@ impl Ctx<'_> {
         }
         RunError::Abandoned(message)
     }
+}
+
+fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
+}
+
+/// How long a live-but-unpublished run waits before it is resumed: 1 s, doubling per attempt,
+/// at most 5 minutes, with ±20 % jitter (a database that stays down is not hammered).
+fn resume_delay(attempt: u32) -> Duration {
+    let base = 2f64
+        .powi(attempt.saturating_sub(1).min(9) as i32)
+        .min(300.0);
+    Duration::from_secs_f64(base * (0.8 + rand::random::<f64>() * 0.4))
 }
 
 fn tail(key: &str) -> &str {

@@ -9,6 +9,10 @@ pub struct RotateAt {
     pub minutes: u32,
 }
 
+/// The longest `rotationInterval` the API accepts: 100 years of days. Infisical sets no
+/// bound; without one a large value overflows the date arithmetic.
+pub const MAX_INTERVAL: i64 = 36_500;
+
 #[derive(Debug, Clone, Copy)]
 pub struct Schedule {
     pub auto_rotation: bool,
@@ -38,12 +42,15 @@ impl Schedule {
         // Infisical pads one unit after a manual rotation at or after the rotate time, so the
         // credential lives a full interval.
         let padded = manual && last_rotated_at >= base;
-        let units = self.interval + i64::from(padded);
-        Some(if self.dev_mode {
-            base + Duration::minutes(units)
+        let units = self.interval.saturating_add(i64::from(padded));
+        // The API bounds the interval (MAX_INTERVAL), so this never overflows for a row it
+        // wrote; a row that does gets no next date rather than a panic.
+        let step = if self.dev_mode {
+            Duration::try_minutes(units)
         } else {
-            base + Duration::days(units)
-        })
+            Duration::try_days(units)
+        }?;
+        base.checked_add_signed(step)
     }
 
     /// The rotate time on the same day (minute in dev mode) as `t`.
@@ -176,6 +183,23 @@ mod tests {
             late.next(at("2025-12-01T00:00:00Z"), true, false, t),
             Some(at("2026-01-01T23:59:00Z"))
         );
+    }
+
+    #[test]
+    fn an_interval_past_the_calendar_gives_no_date_instead_of_a_panic() {
+        let now = at("2026-12-02T10:00:00Z");
+        for interval in [100_000_000, i64::from(i32::MAX), i64::MAX] {
+            let s = Schedule {
+                interval,
+                ..weekly_at_nine()
+            };
+            assert_eq!(s.next(now, false, true, now), None, "{interval}");
+        }
+        let s = Schedule {
+            interval: MAX_INTERVAL,
+            ..weekly_at_nine()
+        };
+        assert!(s.next(now, false, true, now).is_some());
     }
 
     #[test]

@@ -177,7 +177,9 @@ async fn finish(
     let result = engine::execute_claimed(state, run, rotation).await;
     let (outcome, message) = match &result {
         Ok(_) => ("success", None),
-        Err(engine::RunError::Abandoned(m)) => ("failure", Some(m.clone())),
+        Err(engine::RunError::Abandoned(m)) | Err(engine::RunError::Settled(m)) => {
+            ("failure", Some(m.clone()))
+        }
         Err(engine::RunError::Interrupted(m)) => (
             "failure",
             Some(format!("{m} (the rotation will be re-attempted shortly)")),

@@ -376,17 +376,25 @@ pub async fn ensure_folder_path(
         let folder = match existing {
             Some(folder) => folder,
             None => {
-                sqlx::query_as(
+                // Another request may create the same folder at the same moment: then its
+                // row is the one (read after it commits), not a unique violation.
+                let inserted: Option<FolderRow> = sqlx::query_as(
                     "INSERT INTO folders (id, env_id, parent_id, name, path) \
-                     VALUES ($1, $2, $3, $4, $5) RETURNING *",
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (env_id, path) DO NOTHING RETURNING *",
                 )
                 .bind(Uuid::new_v4())
                 .bind(env_id)
                 .bind(parent.as_ref().map(|p| p.id))
                 .bind(name)
                 .bind(&current)
-                .fetch_one(&mut **tx)
-                .await?
+                .fetch_optional(&mut **tx)
+                .await?;
+                match inserted {
+                    Some(folder) => folder,
+                    None => find_folder_by_path(&mut **tx, env_id, &current)
+                        .await?
+                        .ok_or(sqlx::Error::RowNotFound)?,
+                }
             }
         };
         parent = Some(folder);

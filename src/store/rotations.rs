@@ -253,17 +253,23 @@ pub async fn renew_lease(db: &PgPool, run: &RunRow, lease: i64) -> sqlx::Result<
     Ok(done.rows_affected() == 1)
 }
 
-/// Gives a run back (lease ends now) so that the next attempt can resume it at once.
-/// The run's step as the worker knew it is saved too (activation is not journaled on its own).
-pub async fn release(db: &PgPool, run: &RunRow, error: &str) -> sqlx::Result<()> {
+/// Gives a run back with the lease ending after `delay`: a run past the point of no return
+/// that could not publish now is resumed then (by any worker), not in a tight loop.
+pub async fn release_after(
+    db: &PgPool,
+    run: &RunRow,
+    error: &str,
+    delay: std::time::Duration,
+) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE rotation_runs SET lease_expires_at = now(), error = $3, step = $4, updated_at = now() \
-         WHERE id = $1 AND fence = $2 AND outcome = 'running'",
+        "UPDATE rotation_runs SET lease_expires_at = now() + make_interval(secs => $5), error = $3, step = $4, \
+         updated_at = now() WHERE id = $1 AND fence = $2 AND outcome = 'running'",
     )
     .bind(run.id)
     .bind(run.fence)
     .bind(error)
     .bind(&run.step)
+    .bind(delay.as_secs_f64())
     .execute(db)
     .await?;
     Ok(())
@@ -469,6 +475,14 @@ pub async fn abandoned_staged_keys(db: &PgPool, rotation_id: Uuid) -> sqlx::Resu
     .bind(rotation_id)
     .fetch_all(db)
     .await
+}
+
+/// The rotation, locked until the transaction ends.
+pub async fn find_for_update(db: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<RotationRow>> {
+    sqlx::query_as("SELECT * FROM secret_rotations WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(db)
+        .await
 }
 
 pub async fn find(db: &PgPool, id: Uuid) -> sqlx::Result<Option<RotationRow>> {

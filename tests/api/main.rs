@@ -11,6 +11,8 @@ mod console;
 mod crash;
 mod dashboard;
 mod dev;
+#[cfg(feature = "crash-points")]
+mod engine_faults;
 mod errors;
 mod folders;
 mod helpers;
@@ -19,6 +21,7 @@ mod leaks;
 mod mock_salesforce;
 mod openapi;
 mod projects;
+mod robustness;
 mod rotations;
 mod salesforce_client;
 mod scheduler;

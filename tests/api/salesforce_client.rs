@@ -21,7 +21,7 @@ async fn setup_with_timeout(timeout: Duration) -> Setup {
     let (mock, base) = salesforce::spawn(listener, None, Some(9)).await.unwrap();
     let apps = mock.seeded_apps();
     let client = SalesforceClient::new(
-        http_client(timeout),
+        http_client(timeout, true),
         &base,
         &apps[0].key,
         SecretString::from(apps[0].secret.clone()),
@@ -174,7 +174,7 @@ async fn gets_are_retried_but_writes_are_not() {
 async fn refusals_say_what_to_fix() {
     let s = setup().await;
     let wrong = SalesforceClient::new(
-        http_client(Duration::from_secs(5)),
+        http_client(Duration::from_secs(5), true),
         &s.base,
         &s.billing.key,
         SecretString::from("nope".to_string()),

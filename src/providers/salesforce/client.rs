@@ -102,15 +102,8 @@ pub struct SalesforceClient {
 }
 
 /// The HTTP client every Salesforce connection shares: bounded connect and request times.
-pub fn http_client(request_timeout: Duration) -> reqwest::Client {
-    reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(request_timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("rotary/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .expect("the HTTP client builds")
-}
+/// The provider HTTP client (see `url_guard::http_client`).
+pub use crate::providers::url_guard::http_client;
 
 fn transport(err: reqwest::Error) -> SfError {
     let what = if err.is_timeout() {
@@ -299,11 +292,15 @@ impl SalesforceClient {
         path: &str,
         body: Option<&Value>,
     ) -> Result<(StatusCode, String), SfError> {
-        let url = if path.starts_with("http") {
-            path.to_string()
-        } else {
-            format!("{}{path}", self.instance_url)
-        };
+        // Only ever a path on the instance: the bearer token goes nowhere else.
+        if !path.starts_with('/') || path.starts_with("//") {
+            return Err(SfError::new(
+                SfErrorKind::Rejected,
+                None,
+                "Salesforce pointed Rotary at a URL outside the instance; it was not followed",
+            ));
+        }
+        let url = format!("{}{path}", self.instance_url);
         let mut refreshed = false;
         loop {
             let token = self.token(refreshed).await?;
@@ -343,6 +340,47 @@ impl SalesforceClient {
         parse(&text)
     }
 
+    /// A `nextPageUrl` as a path on this instance: relative, or absolute with the instance's
+    /// own scheme and host. Anything else is refused: following it would send the org's token
+    /// to another host.
+    fn same_instance_path(&self, url: &str) -> Result<String, SfError> {
+        let refused = || {
+            SfError::new(
+                SfErrorKind::Rejected,
+                None,
+                "Salesforce's nextPageUrl points outside the instance; it was not followed",
+            )
+        };
+        if url.starts_with('/') && !url.starts_with("//") {
+            return Ok(url.to_string());
+        }
+        let next = reqwest::Url::parse(url).map_err(|_| refused())?;
+        let base = reqwest::Url::parse(&self.instance_url).map_err(|_| refused())?;
+        if next.scheme() != base.scheme()
+            || next.host_str() != base.host_str()
+            || next.port_or_known_default() != base.port_or_known_default()
+        {
+            return Err(refused());
+        }
+        Ok(match next.query() {
+            Some(q) => format!("{}?{q}", next.path()),
+            None => next.path().to_string(),
+        })
+    }
+
+    /// `/services/data/vNN/apps/oauth/credentials/<segments>`, each segment percent-encoded:
+    /// ids from a request or an answer can never step into another path (`../`, `#`, `?`).
+    fn credentials_path(&self, segments: &[&str]) -> String {
+        let encoded: Vec<String> = segments
+            .iter()
+            .map(|s| {
+                percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC)
+                    .to_string()
+            })
+            .collect();
+        self.data(&format!("/apps/oauth/credentials/{}", encoded.join("/")))
+    }
+
     fn data(&self, rest: &str) -> String {
         format!("/services/data/v{API_VERSION}{rest}")
     }
@@ -360,15 +398,16 @@ impl SalesforceClient {
                 break;
             }
             apps.extend(items);
-            next = page["nextPageUrl"].as_str().map(str::to_string);
+            next = page["nextPageUrl"]
+                .as_str()
+                .map(|u| self.same_instance_path(u))
+                .transpose()?;
         }
         Ok(apps)
     }
 
     pub async fn consumers(&self, app_id: &str) -> Result<Vec<ConsumerInfo>, SfError> {
-        let body = self
-            .get(&self.data(&format!("/apps/oauth/credentials/{app_id}")))
-            .await?;
+        let body = self.get(&self.credentials_path(&[app_id])).await?;
         serde_json::from_value(body["consumers"].clone()).map_err(|e| {
             SfError::new(
                 SfErrorKind::Rejected,
@@ -384,9 +423,7 @@ impl SalesforceClient {
         consumer_id: &str,
     ) -> Result<Vec<StagedCredential>, SfError> {
         match self
-            .get(&self.data(&format!(
-                "/apps/oauth/credentials/{app_id}/{consumer_id}/staged"
-            )))
+            .get(&self.credentials_path(&[app_id, consumer_id, "staged"]))
             .await
         {
             Ok(body) => serde_json::from_value(body["stagedCredentials"].clone()).map_err(|e| {
@@ -408,9 +445,7 @@ impl SalesforceClient {
         app_id: &str,
         consumer_id: &str,
     ) -> Result<StagedCredential, SfError> {
-        let path = self.data(&format!(
-            "/apps/oauth/credentials/{app_id}/{consumer_id}/staged"
-        ));
+        let path = self.credentials_path(&[app_id, consumer_id, "staged"]);
         let (_, text) = self
             .call_once(
                 Method::POST,
@@ -439,9 +474,7 @@ impl SalesforceClient {
         consumer_id: &str,
         staged_id: &str,
     ) -> Result<(), SfError> {
-        let path = self.data(&format!(
-            "/apps/oauth/credentials/{app_id}/{consumer_id}/staged/{staged_id}"
-        ));
+        let path = self.credentials_path(&[app_id, consumer_id, "staged", staged_id]);
         self.call_once(
             Method::PATCH,
             &path,
@@ -458,9 +491,7 @@ impl SalesforceClient {
         consumer_id: &str,
         staged_id: &str,
     ) -> Result<bool, SfError> {
-        let path = self.data(&format!(
-            "/apps/oauth/credentials/{app_id}/{consumer_id}/staged/{staged_id}"
-        ));
+        let path = self.credentials_path(&[app_id, consumer_id, "staged", staged_id]);
         match self.call_once(Method::DELETE, &path, None).await {
             Ok(_) => Ok(true),
             Err(e) if e.kind == SfErrorKind::NotFound => Ok(false),
