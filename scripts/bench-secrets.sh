@@ -89,7 +89,7 @@ echo
 echo "resident memory after load: $(rss)"
 # A Prometheus scrape with every rotation stored (its per-rotation series are capped).
 for i in 1 2; do
-  curl -s -o /dev/null -w "GET /metrics: %{time_total} s, %{size_download} bytes; " "$BASE/metrics"
+  curl -s -o /dev/null -w "GET /metrics: %{time_total} s, %{size_download} bytes; " "$BASE/metrics" -H "Authorization: Bearer $TOKEN"
   echo "resident memory after: $(rss)"
 done
 # What the machine allows: a route with no database work, and one with a single SELECT 1.

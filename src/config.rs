@@ -84,6 +84,9 @@ pub struct Options {
     pub provider_timeout: std::time::Duration,
     /// ROTARY_CORS_ORIGINS: browser origins allowed to call the API.
     pub cors_origins: CorsOrigins,
+    /// ROTARY_METRICS_TOKEN: the bearer token a Prometheus scraper sends to `/metrics`
+    /// (an org admin's access token works too).
+    pub metrics_token: Option<SecretString>,
 }
 
 impl Default for Options {
@@ -97,6 +100,7 @@ impl Default for Options {
             scheduler: Default::default(),
             provider_timeout: std::time::Duration::from_secs(30),
             cors_origins: CorsOrigins::None,
+            metrics_token: None,
         }
     }
 }
@@ -165,6 +169,20 @@ pub enum CorsOrigins {
     Any,
     /// These origins, exactly (`https://console.example.com`).
     List(Vec<String>),
+}
+
+/// Parses `ROTARY_METRICS_TOKEN`: unset or empty means none; otherwise at least 16
+/// characters, since it guards the list of every project's rotations.
+pub fn metrics_token(value: Option<String>) -> Result<Option<SecretString>, SettingError> {
+    match value.map(|v| v.trim().to_string()) {
+        None => Ok(None),
+        Some(v) if v.is_empty() => Ok(None),
+        Some(v) if v.len() < 16 || v.chars().any(|c| c.is_whitespace() || c.is_control()) => Err(SettingError {
+            name: "ROTARY_METRICS_TOKEN",
+            problem: "is too weak: use at least 16 characters without spaces, e.g. from `head -c 24 /dev/urandom | base64`".into(),
+        }),
+        Some(v) => Ok(Some(SecretString::from(v))),
+    }
 }
 
 /// Parses `ROTARY_CORS_ORIGINS`: a comma-separated list of origins (`scheme://host[:port]`,

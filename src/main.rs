@@ -115,6 +115,7 @@ fn options() -> Result<Options, SettingError> {
             30,
         )? as u64),
         cors_origins: config::cors_origins(env("ROTARY_CORS_ORIGINS"))?,
+        metrics_token: config::metrics_token(env("ROTARY_METRICS_TOKEN"))?,
         ..defaults
     })
 }

@@ -10,8 +10,9 @@ use axum::response::IntoResponse;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use uuid::Uuid;
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use sha2::Digest;
 
 const SECONDS_BUCKETS: &[f64] = &[
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0,
@@ -60,10 +61,40 @@ pub fn run_finished(
 /// straight from the query into each scrape; the totals cover the rest.
 const MAX_AGE_SERIES: i64 = 1_000;
 
-#[utoipa::path(get, path = "/metrics", tag = "Health",
-    description = "Prometheus metrics: rotation runs by type, trigger and outcome; run duration; provider call latency and errors by operation; rotations due and overdue; scheduler lag; runs in flight; active credentials, the oldest one's age, and the age of each of the 1,000 oldest; HTTP requests.",
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
-pub async fn render(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
+/// `/metrics` names every project's rotations: a scraper sends `ROTARY_METRICS_TOKEN`, a
+/// person an org admin's access token. Anyone else gets 401 or 403.
+async fn allow_scrape(state: &AppState, parts: &axum::http::request::Parts) -> ApiResult<()> {
+    let Some(token) = crate::auth::bearer_token(parts) else {
+        return Err(ApiError::unauthorized(
+            "Missing token: send 'Authorization: Bearer <token>' with ROTARY_METRICS_TOKEN or an organization admin's access token",
+        ));
+    };
+    if let Some(expected) = &state.metrics_token {
+        use secrecy::ExposeSecret;
+        let (a, b) = (
+            sha2::Sha256::digest(expected.expose_secret().as_bytes()),
+            sha2::Sha256::digest(token.as_bytes()),
+        );
+        if a == b {
+            return Ok(());
+        }
+    }
+    let row = crate::auth::check_token(state, token).await?;
+    if row.org_role != "admin" {
+        return Err(ApiError::forbidden("read", "metrics"));
+    }
+    Ok(())
+}
+
+#[utoipa::path(get, path = "/metrics", tag = "Health", security(("bearer" = [])),
+    description = "Prometheus metrics: rotation runs by type, trigger and outcome; run duration; provider call latency and errors by operation; rotations due and overdue; scheduler lag; runs in flight; active credentials, the oldest one's age, and the age of each of the 1,000 oldest; HTTP requests. Needs ROTARY_METRICS_TOKEN or an organization admin's access token as the bearer token.",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain"), (status = "4XX", body = crate::error::ErrorBody)))]
+pub async fn render(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+) -> ApiResult<impl IntoResponse> {
+    let (parts, _) = request.into_parts();
+    allow_scrape(&state, &parts).await?;
     let (due, overdue, active, oldest): (i64, i64, i64, Option<f64>) = sqlx::query_as(
         "SELECT count(*) FILTER (WHERE is_auto_rotation_enabled AND next_rotation_at <= now()), \
                 count(*) FILTER (WHERE is_auto_rotation_enabled \

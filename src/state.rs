@@ -34,6 +34,7 @@ pub struct Inner {
     /// Tokens, memberships, environments and connections: see `cache`.
     pub lookups: crate::cache::Lookups,
     pub cors_origins: crate::config::CorsOrigins,
+    pub metrics_token: Option<secrecy::SecretString>,
 }
 
 pub type SharedClient = (
@@ -67,6 +68,7 @@ impl AppState {
             sf_clients: Mutex::new(HashMap::new()),
             lookups: Default::default(),
             cors_origins: options.cors_origins.clone(),
+            metrics_token: options.metrics_token.clone(),
         }))
     }
 }

@@ -71,7 +71,12 @@ async fn render(
     let result = async {
         let access = project_access(state, &s.auth, project_id).await?;
         access.require(Action::Read, Subject::SecretRotation)?;
-        let connections = usable_connections(state, s.auth.org_id, project_id).await?;
+        // Org-wide connections serve rotations of org admins only (see secret_rotations).
+        let connections: Vec<_> = usable_connections(state, s.auth.org_id, project_id)
+            .await?
+            .into_iter()
+            .filter(|c| c.project_id.is_some() || s.auth.is_org_admin())
+            .collect();
         let environments =
             crate::store::projects::list_environments(&state.pool, project_id).await?;
         let (apps, apps_error) = match fields.connection_id.parse::<Uuid>() {

@@ -68,6 +68,23 @@ pub fn routes() -> Router<AppState> {
             "/console/rotations/{rotationId}/delete",
             post(rotation::delete),
         )
+        .layer(axum::middleware::map_response(frame_and_sniff_headers))
+}
+
+/// Every console answer: never inside a frame (clickjacking "Rotate now" or "Delete" from a
+/// same-site page), and served as the type it says it is.
+async fn frame_and_sniff_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    headers.insert(
+        "content-security-policy",
+        HeaderValue::from_static("frame-ancestors 'none'"),
+    );
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    response
 }
 
 /// Pages hold what only this identity may see: never stored by the browser or a proxy.

@@ -56,7 +56,7 @@ Paste these into another terminal:
   curl -s -w '\n' {rotations}/$ROTATION/runs -H "Authorization: Bearer $TOKEN"
 
   # 7. the metrics: runs by outcome, provider calls, credential age
-  curl -s {base}/metrics | grep -E '^rotary_(rotation_runs_total|provider_call_duration_seconds_count|active_credential_age_seconds)'
+  curl -s {base}/metrics -H "Authorization: Bearer $TOKEN" | grep -E '^rotary_(rotation_runs_total|provider_call_duration_seconds_count|active_credential_age_seconds)'
 
   # 8. what the mock org holds (its test-only control API)
   curl -s -w '\n' {instance}/__mock/apps/$APP_ID/credentials

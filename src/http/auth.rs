@@ -85,7 +85,10 @@ pub async fn universal_auth_login(
     client_secret: &str,
 ) -> ApiResult<(String, identities::UniversalAuthRow)> {
     let limiter = &state.login_limiter;
-    let keys = [format!("client:{client_id}"), format!("peer:{}", peer.ip())];
+    // Parsed first: the limiter counts the id, not the string sent (other spellings of one id,
+    // megabytes of junk).
+    let parsed = client_id.trim().parse::<Uuid>().ok();
+    let keys = crate::auth::rate_limit::login_keys(parsed, peer.ip());
     for key in &keys {
         limiter
             .check(key)
@@ -98,7 +101,7 @@ pub async fn universal_auth_login(
         tracing::warn!("universal-auth login refused");
         ApiError::unauthorized("Invalid credentials")
     };
-    let Ok(client_id) = client_id.trim().parse::<Uuid>() else {
+    let Some(client_id) = parsed else {
         return Err(invalid());
     };
     let Some(ua) = identities::find_universal_auth_by_client_id(&state.pool, client_id).await?

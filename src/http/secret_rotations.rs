@@ -18,7 +18,7 @@ use crate::access::{project_access, project_key, Action, ProjectAccess, Subject}
 use crate::audit::Actor;
 use crate::auth::Auth;
 use crate::connections;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody, OrConflict};
 use crate::http::app_connections::{provider_error, SALESFORCE};
 use crate::http::extract::{ApiInput, ApiJson, ApiPath};
 use crate::providers::salesforce::SalesforceClient;
@@ -609,14 +609,60 @@ async fn usable_connection(
             connection.app
         )));
     }
-    if let Some(owner) = connection.project_id {
-        if owner != project_id {
+    match connection.project_id {
+        Some(owner) if owner != project_id => {
+            // Only a member of the connection's project learns that it exists (D17).
+            if project_access(state, auth, owner).await.is_err() {
+                return Err(ApiError::not_found(format!(
+                    "Could not find App Connection with ID {id}"
+                )));
+            }
             return Err(ApiError::bad_request(format!(
                 "You cannot connect project App Connection with ID \"{id}\" from project with ID \"{owner}\" to project with ID \"{project_id}\""
             )));
         }
+        Some(_) => {}
+        None => require_org_connection_grant(auth, id)?,
     }
     Ok(connection)
+}
+
+/// An organization-wide connection reaches the whole Salesforce org: whoever points a
+/// rotation at it can rotate any app of that org and read the new secret. Only an org admin
+/// may (Infisical's `connect` permission on app connections, held by its admin role); a
+/// project member uses a project connection (D3).
+fn require_org_connection_grant(auth: &Auth, id: Uuid) -> ApiResult<()> {
+    if auth.is_org_admin() {
+        return Ok(());
+    }
+    Err(ApiError::PermissionDenied {
+        message: format!(
+            "You are not allowed to connect on app-connections: App Connection with ID {id} belongs to the whole organization, and only organization admins may use it in a rotation. Ask an org admin, or use a connection of this project."
+        ),
+        details: json!([{"action": "connect", "inverted": false, "subject": "app-connections"}]),
+    })
+}
+
+/// What a rotation rotates, as `secret_rotations.target` reserves it: the connection's
+/// Salesforce instance and the External Client App (the migration computes the same).
+fn target_of(connection: &app_connections::ConnectionRow, app_id: &str) -> String {
+    let instance = connection.public_config["instanceUrl"]
+        .as_str()
+        .unwrap_or_default()
+        .to_lowercase();
+    let host = instance
+        .split_once("://")
+        .map(|(_, h)| h)
+        .unwrap_or(&instance);
+    format!("{host}/{}", app_id.trim())
+}
+
+fn target_taken(params: &Parameters) -> ApiError {
+    ApiError::bad_request(format!(
+        "The External Client App \"{}\" ({}) is already rotated by another secret rotation. An app can belong to one rotation only: two would retire each other's credentials. Delete the other rotation first.",
+        params.app_name.trim(),
+        params.app_id.trim()
+    ))
 }
 
 fn duplicate_keys(keys: &[String]) -> ApiResult<()> {
@@ -669,7 +715,7 @@ pub async fn create(
     let secret_path = body.secret_path.trim().to_string();
     let (env, path, folder_id) =
         folder_of(&state, project_id, body.environment.trim(), &secret_path).await?;
-    usable_connection(&state, &auth, body.connection_id, project_id).await?;
+    let connection = usable_connection(&state, &auth, body.connection_id, project_id).await?;
     let mapping = body.secrets_mapping.trimmed();
     let rotate_at = body.rotate_at_utc.unwrap_or(RotateAtInput {
         hours: 0,
@@ -692,6 +738,7 @@ pub async fn create(
         rotation_interval: body.rotation_interval.min(i32::MAX.into()) as i32,
         rotate_at_hours: rotate_at.hours as i32,
         rotate_at_minutes: rotate_at.minutes as i32,
+        target: Some(target_of(&connection, &body.parameters.app_id)),
     };
     let run = {
         let mut tx = state.pool.begin().await?;
@@ -704,8 +751,9 @@ pub async fn create(
             &secret_path,
             &store::keys_in_use(&mut tx, env.id, &path, &mapping.keys(), None).await?,
         )?;
-        let run =
-            store::insert_creating(&mut tx, &new, engine::worker_id(), state.lease_seconds).await?;
+        let run = store::insert_creating(&mut tx, &new, engine::worker_id(), state.lease_seconds)
+            .await
+            .or_conflict(|| target_taken(&body.parameters))?;
         tx.commit().await?;
         run
     };
@@ -770,6 +818,21 @@ pub async fn update(
         check_slug("name", name.trim())?;
     }
     let (row, access) = rotation_for(&state, &auth, id, Action::Edit, false).await?;
+    // New parameters point the rotation at another app: the same rules as creating it.
+    let new_target = match &body.parameters {
+        Some(params) => {
+            let connection = app_connections::find(&state.pool, row.org_id, row.connection_id)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::bad_request("The rotation's app connection no longer exists")
+                })?;
+            if connection.project_id.is_none() {
+                require_org_connection_grant(&auth, connection.id)?;
+            }
+            Some(target_of(&connection, &params.app_id))
+        }
+        None => None,
+    };
     let mut tx = state.pool.begin().await?;
     store::lock_folder(&mut tx, row.env_id, &row.folder_path).await?;
     if let Some(name) = body.name.as_deref().map(str::trim) {
@@ -839,7 +902,7 @@ pub async fn update(
         "UPDATE secret_rotations SET name = coalesce($2, name), description = CASE WHEN $3 THEN $4 ELSE description END, \
          is_auto_rotation_enabled = $5, rotation_interval = $6, rotate_at_hours = $7, rotate_at_minutes = $8, \
          parameters = coalesce($9, parameters), secrets_mapping = coalesce($10, secrets_mapping), next_rotation_at = $11, \
-         updated_at = now() WHERE id = $1",
+         target = coalesce($12, target), updated_at = now() WHERE id = $1",
     )
     .bind(id)
     .bind(body.name.as_deref().map(str::trim))
@@ -852,8 +915,14 @@ pub async fn update(
     .bind(body.parameters.as_ref().map(|p| json!({"appId": p.app_id.trim(), "appName": p.app_name.trim()})))
     .bind(new_mapping.as_ref().map(|m| serde_json::to_value(m).unwrap_or_default()))
     .bind(next)
+    .bind(new_target)
     .execute(&mut *tx)
-    .await?;
+    .await
+    .map_err(|e| match (crate::error::unique_violation(&e), &body.parameters) {
+        (Some(c), Some(params)) if c == store::TARGET_CONSTRAINT => target_taken(params),
+        (Some(_), _) => name_exists(body.name.as_deref().unwrap_or_default().trim(), &row.folder_path),
+        (None, _) => e.into(),
+    })?;
     tx.commit().await?;
     drop(access);
     let row = store::find(&state.pool, id)

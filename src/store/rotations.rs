@@ -102,7 +102,12 @@ pub struct NewRotation {
     pub rotation_interval: i32,
     pub rotate_at_hours: i32,
     pub rotate_at_minutes: i32,
+    /// What the rotation rotates, reserved for it (`secret_rotations_target`).
+    pub target: Option<String>,
 }
+
+/// The unique index that reserves a rotation's target.
+pub const TARGET_CONSTRAINT: &str = "secret_rotations_target";
 
 /// Inserts a rotation in the `creating` state (invisible to the API) with its first run,
 /// leased by `owner`.
@@ -114,8 +119,8 @@ pub async fn insert_creating(
 ) -> sqlx::Result<RunRow> {
     sqlx::query(
         "INSERT INTO secret_rotations (id, org_id, project_id, env_id, folder_path, folder_id, type, name, description, \
-         connection_id, parameters, secrets_mapping, is_auto_rotation_enabled, rotation_interval, rotate_at_hours, rotate_at_minutes) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+         connection_id, parameters, secrets_mapping, is_auto_rotation_enabled, rotation_interval, rotate_at_hours, rotate_at_minutes, target) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     )
     .bind(new.id)
     .bind(new.org_id)
@@ -133,6 +138,7 @@ pub async fn insert_creating(
     .bind(new.rotation_interval)
     .bind(new.rotate_at_hours)
     .bind(new.rotate_at_minutes)
+    .bind(&new.target)
     .execute(&mut *db)
     .await?;
     insert_run(db, new.id, "create", owner, lease)

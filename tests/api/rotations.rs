@@ -937,6 +937,7 @@ async fn metrics_show_runs_provider_calls_and_credential_age() {
         .app
         .client
         .get(format!("{}/metrics", w.app.base))
+        .bearer_auth(&w.token)
         .send()
         .await
         .unwrap();

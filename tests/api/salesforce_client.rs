@@ -254,3 +254,49 @@ async fn disabling_oauth_stops_every_key_of_the_app() {
     assert_eq!(err.message, "Salesforce did not disable OAuth on Nope: In field: fullName - no ExtlClntAppConfigurablePolicies named Nope_plcy found");
     drop(s.mock);
 }
+
+/// D8: a `nextPageUrl` on another host (here a loopback listener standing in for an internal
+/// service) is refused, and the org's bearer token goes nowhere but the instance.
+#[tokio::test]
+async fn a_next_page_on_another_host_is_never_followed() {
+    let s = setup().await;
+    let trap = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let trap_port = trap.local_addr().unwrap().port();
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = hits.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = trap.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            drop(socket);
+        }
+    });
+    for next in [
+        format!("http://127.0.0.1:{trap_port}/internal/admin?delete=all"),
+        format!("//127.0.0.1:{trap_port}/internal"),
+    ] {
+        let page = json!({"apps": [{"identifier": "0xIAAAAAAAAAAAAAAA", "developerName": "First"}], "nextPageUrl": next});
+        s.control(reqwest::Method::PUT, "faults", json!([{"id": "p", "match": {"op": "usage", "times": 1}, "action": {"status": 200, "body": page.to_string()}}])).await;
+        let err = s.client.list_apps().await.unwrap_err();
+        assert_eq!(err.kind, SfErrorKind::Rejected, "{next}: {err:?}");
+        assert!(
+            err.message.contains("outside the instance"),
+            "{next}: {err:?}"
+        );
+        s.control(reqwest::Method::DELETE, "faults", Value::Null)
+            .await;
+    }
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0);
+    // A next page on the instance itself, absolute or relative, is followed.
+    let page = json!({"apps": [{"identifier": "0xIAAAAAAAAAAAAAAA", "developerName": "First"}],
+                      "nextPageUrl": format!("{}/services/data/v62.0/apps/oauth/usage?page=2", s.base)});
+    s.control(reqwest::Method::PUT, "faults", json!([{"id": "p", "match": {"op": "usage", "times": 1}, "action": {"status": 200, "body": page.to_string()}}])).await;
+    let before = s.ops().await.iter().filter(|op| *op == "usage").count();
+    let apps = s.client.list_apps().await.unwrap();
+    assert_eq!(apps[0].developer_name, "First");
+    let after = s.ops().await.iter().filter(|op| *op == "usage").count();
+    assert_eq!(
+        after - before,
+        2,
+        "the second page was read from the instance"
+    );
+}
