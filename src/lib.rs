@@ -77,6 +77,8 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Before the first request or scheduled run: other replicas can tell this worker is alive.
+    rotation::liveness::hold(&state).await;
     let invalidations = tokio::spawn(cache::follow_invalidations(state.clone()));
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)

@@ -35,6 +35,8 @@ pub struct Inner {
     pub lookups: crate::cache::Lookups,
     pub cors_origins: crate::config::CorsOrigins,
     pub metrics_token: Option<secrecy::SecretString>,
+    /// Whether this server took its worker's liveness lock (`rotation::liveness`).
+    pub liveness_held: std::sync::atomic::AtomicBool,
 }
 
 pub type SharedClient = (
@@ -69,6 +71,7 @@ impl AppState {
             lookups: Default::default(),
             cors_origins: options.cors_origins.clone(),
             metrics_token: options.metrics_token.clone(),
+            liveness_held: Default::default(),
         }))
     }
 }

@@ -168,20 +168,21 @@ pub async fn insert_run(
     .await
 }
 
-/// Takes over an unfinished run whose lease has expired (its worker died): a new fence, so the
-/// old worker's late writes are refused.
+/// Takes over an unfinished run whose lease has expired or whose worker's process is gone
+/// (`liveness`): a new fence, so the old worker's late writes are refused.
 pub async fn take_over_expired(
     db: &PgPool,
     rotation_id: Uuid,
     owner: &str,
     lease: i64,
 ) -> sqlx::Result<Option<RunRow>> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "UPDATE rotation_runs SET lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3), \
          fence = fence + 1, attempts = attempts + 1, updated_at = now() \
-         WHERE rotation_id = $1 AND outcome = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < now()) \
+         WHERE rotation_id = $1 AND outcome = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < now() OR {}) \
          RETURNING *",
-    )
+        crate::rotation::liveness::HOLDER_GONE
+    ))
     .bind(rotation_id)
     .bind(owner)
     .bind(lease as f64)
@@ -196,12 +197,14 @@ pub async fn open_run(db: &PgPool, rotation_id: Uuid) -> sqlx::Result<Option<Run
         .await
 }
 
-/// Rotations with an unfinished run whose lease expired: work a crashed worker left behind.
+/// Rotations with an unfinished run whose lease expired or whose worker is gone: work a
+/// crashed worker left behind.
 pub async fn orphaned_rotations(db: &PgPool) -> sqlx::Result<Vec<Uuid>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar(&format!(
         "SELECT rotation_id FROM rotation_runs WHERE outcome = 'running' \
-         AND (lease_expires_at IS NULL OR lease_expires_at < now()) ORDER BY created_at",
-    )
+         AND (lease_expires_at IS NULL OR lease_expires_at < now() OR {}) ORDER BY created_at",
+        crate::rotation::liveness::HOLDER_GONE
+    ))
     .fetch_all(db)
     .await
 }

@@ -154,3 +154,59 @@ async fn wait_until_settled(w: &World) -> String {
     }
     panic!("the run did not settle after the restart");
 }
+
+/// With the default 60 s lease, a server killed mid-run is not waited for: its liveness lock
+/// died with it, so the restarted server resumes the run at once, and a rotate-secrets sent
+/// right after the restart succeeds within seconds (it was refused for up to 62 s before).
+#[tokio::test]
+async fn a_killed_workers_run_is_taken_over_at_once_not_after_its_lease() {
+    let url = fresh_database().await;
+    let first = ServerProcess::start(&url, KEY, &[]);
+    let mut w = world_on(&first, &url).await;
+    w.create().await;
+    first.stop().await;
+    let mut crashing = ServerProcess::start(&url, KEY, &[("ROTARY_CRASH_AFTER", "staged")]);
+    w.app.base = crashing.base.clone();
+    let id = rotation_id(&w).await;
+    let path = "/api/v2/secret-rotations/salesforce-oauth-credentials";
+    let sent = w
+        .app
+        .client
+        .post(format!("{}{path}/{id}/rotate-secrets", w.app.base))
+        .bearer_auth(&w.token)
+        .json(&json!({}))
+        .send()
+        .await;
+    assert!(sent.is_err(), "the server died before answering");
+    assert_eq!(crashing.wait().await, Some(86));
+    let lease: f64 = sqlx::query_scalar(
+        "SELECT extract(epoch FROM lease_expires_at - now())::float8 FROM rotation_runs WHERE outcome = 'running'",
+    )
+    .fetch_one(&w.app.pool)
+    .await
+    .unwrap();
+    assert!(lease > 30.0, "the dead worker's lease still runs {lease} s");
+
+    let restarted = ServerProcess::start(&url, KEY, &[]);
+    w.app.base = restarted.base.clone();
+    let started = std::time::Instant::now();
+    loop {
+        let r = w.rotate(&id).await;
+        if r.status == 200 {
+            break;
+        }
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "still refused after {:?}: {}",
+            started.elapsed(),
+            r.body
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let runs = w.app.get(&format!("{path}/{id}/runs"), &w.token).await;
+    let runs = runs.body["runs"].as_array().unwrap().clone();
+    assert!(runs.iter().all(|r| r["outcome"] == "succeeded"), "{runs:?}");
+    w.assert_converged(&id).await;
+    restarted.stop().await;
+}
