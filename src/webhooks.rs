@@ -202,9 +202,16 @@ pub async fn send(
         Err(e) => Err(format!(
             "the endpoint could not be reached: {}",
             if e.is_timeout() {
-                "timed out"
+                "timed out".to_string()
             } else {
-                "connection failed"
+                // The URL guard's refusal says what to do; other causes stay unnamed (an
+                // answer that tells them apart would map internal ports).
+                let reason = crate::providers::salesforce::client::transport_reason(&e);
+                if reason.contains("ROTARY_ALLOW_INTERNAL_URLS") {
+                    reason
+                } else {
+                    "connection failed".to_string()
+                }
             }
         )),
     }

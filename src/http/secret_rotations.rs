@@ -542,8 +542,10 @@ fn secret_name(name: &str) -> Result<(), validator::ValidationError> {
 #[serde(rename_all = "camelCase")]
 pub struct SecretsMapping {
     #[validate(custom(function = "secret_name"))]
+    #[schema(max_length = 256)]
     pub consumer_key: String,
     #[validate(custom(function = "secret_name"))]
+    #[schema(max_length = 256)]
     pub consumer_secret: String,
 }
 

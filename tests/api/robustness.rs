@@ -407,6 +407,13 @@ async fn d7_an_address_is_checked_when_it_is_used_not_only_when_saved() {
         )
         .await;
     assert_eq!(r.status, 400, "{}", r.body);
+    assert!(
+        r.body["message"].as_str().unwrap().contains(
+            "resolves to a local or private address; set ROTARY_ALLOW_INTERNAL_URLS=true"
+        ),
+        "{}",
+        r.body
+    );
     assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0);
     // The Salesforce connection (on 127.0.0.1, an IP literal) is refused before any request.
     let events = org_events(&w).await;

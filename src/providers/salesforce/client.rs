@@ -113,19 +113,47 @@ fn transport(err: reqwest::Error) -> SfError {
     } else {
         "connection failed"
     };
+    tracing::debug!(error = ?err, "Salesforce transport error");
     SfError::new(
         SfErrorKind::Transient,
         None,
-        format!("Salesforce {what}: {}", root_cause(&err)),
+        format!("Salesforce {what}: {}", transport_reason(&err)),
     )
 }
 
-fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut source = err;
-    while let Some(next) = source.source() {
-        source = next;
+/// Why a connection failed, in Rotary's words: the driver's own text (OS error numbers,
+/// resolver and TLS internals) stays in the log. The URL guard's refusal is Rotary's and is
+/// passed on as it is.
+pub fn transport_reason(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut source = Some(err);
+    let mut text = String::new();
+    while let Some(e) = source {
+        let here = e.to_string();
+        if here.contains("ROTARY_ALLOW_INTERNAL_URLS") {
+            return here;
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => {
+                    return "the connection was refused".into()
+                }
+                std::io::ErrorKind::TimedOut => return "the connection timed out".into(),
+                std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted => {
+                    return "the connection was closed".into()
+                }
+                _ => {}
+            }
+        }
+        text.push_str(&here.to_lowercase());
+        source = e.source();
     }
-    source.to_string()
+    if text.contains("lookup") || text.contains("dns") || text.contains("resolve") {
+        "the host name could not be resolved".into()
+    } else if text.contains("certificate") || text.contains("tls") || text.contains("handshake") {
+        "the TLS handshake failed (is the certificate trusted?)".into()
+    } else {
+        "the connection failed".into()
+    }
 }
 
 /// Turns a token-endpoint refusal into advice.
