@@ -21,6 +21,7 @@ use crate::connections;
 use crate::error::{ApiError, ApiResult, ErrorBody, OrConflict};
 use crate::http::app_connections::{provider_error, SALESFORCE};
 use crate::http::extract::{ApiInput, ApiJson, ApiPath};
+use crate::providers::salesforce::rotation::SalesforceOAuthCredentials;
 use crate::providers::salesforce::SalesforceClient;
 use crate::rotation::engine::{self, RunError};
 use crate::state::AppState;
@@ -1020,7 +1021,11 @@ async fn revoke(state: &AppState, row: &RotationRow) -> ApiResult<()> {
     let project = projects::find_project(&state.pool, row.project_id)
         .await?
         .ok_or_else(|| ApiError::not_found("Project not found"))?;
-    let slots = engine::open_slots(&project_key(state, &project)?, row)?;
+    let slots = crate::rotation::journal::open_slots::<SalesforceOAuthCredentials>(
+        &project_key(state, &project)?,
+        row,
+    )?
+    .items;
     let ours: Vec<&str> = slots.iter().map(|s| s.consumer_key.as_str()).collect();
     if let Ok(consumers) = client.consumers(&app_id).await {
         for consumer in consumers.iter().take(1) {
@@ -1083,7 +1088,11 @@ pub async fn generated_credentials(
 ) -> ApiResult<Json<GeneratedCredentials>> {
     let (row, access) =
         rotation_for(&state, &auth, id, Action::ReadGeneratedCredentials, true).await?;
-    let slots = engine::open_slots(&project_key(&state, &access.project)?, &row)?;
+    let slots = crate::rotation::journal::open_slots::<SalesforceOAuthCredentials>(
+        &project_key(&state, &access.project)?,
+        &row,
+    )?
+    .items;
     audit(
         &state,
         Actor::Identity(&auth),
@@ -1191,7 +1200,11 @@ pub async fn check_credentials(
             "A rotation is in progress. Please try again shortly.",
         ));
     }
-    let slots = engine::open_slots(&project_key(&state, &access.project)?, &row)?;
+    let slots = crate::rotation::journal::open_slots::<SalesforceOAuthCredentials>(
+        &project_key(&state, &access.project)?,
+        &row,
+    )?
+    .items;
     let Some(active) = slots.get(row.active_index as usize) else {
         return Err(ApiError::bad_request(
             "No active credentials are available to check for this rotation.",

@@ -1,99 +1,49 @@
-//! The rotation engine: one run per attempt, journaled step by step (DESIGN.md's table), so a
-//! crash anywhere is resumed from the last durable step and no credential is ever lost.
+//! The rotation engine: one run per attempt, journaled phase by phase (DESIGN.md's table), so
+//! a crash anywhere is resumed from the last durable phase and no credential is ever lost.
+//! It is written once for every rotation type (`provider::RotationType`): the type runs the
+//! phases, the engine owns everything around them.
 //!
-//! | step      | provider action (idempotent on resume)                         | journaled            |
-//! |-----------|-----------------------------------------------------------------|----------------------|
-//! | started   | read the app's consumers; refuse the connection's own app       | run row + lease      |
-//! | retired   | free the staged slot: delete Rotated/Expired records, and Active | consumer id          |
-//! |           | leftovers of Rotary's own abandoned runs; stop on a foreign one  |                      |
-//! | staged    | POST staged (or adopt the record an uncertain POST created)      | key + sealed secret  |
-//! | activated | PATCH rotate, unless the consumer's key already is the staged key| step                 |
-//! | published | one DB transaction: secrets, slots, CAS on activeIndex, status   | run succeeded        |
+//! - After every phase the type's `{journal, issued}` is sealed into the run, fenced: a worker
+//!   that lost the lease can no longer write. The last provider phase is not journaled on its
+//!   own: `Published` follows at once and records the run in its transaction, and a run
+//!   resumed before it re-runs that (idempotent) phase. When the run is given back first,
+//!   `release_after` saves it.
+//! - A failure before the type's point of no return (`LAST_ABANDONABLE`) retries a few times,
+//!   then gives up: scheduled runs wait and resume (backoff), others are abandoned and the type
+//!   `discard`s what it issued. After it the run only rolls forward: transient failures resume
+//!   later; a permanent one (or a panic) *settles*.
+//! - `Published` is one transaction: the issued credential into the inactive slot, a
+//!   compare-and-set on `activeIndex`, the mapped secrets, status, the webhook outbox.
 
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use chrono::Utc;
 use futures_util::FutureExt;
-use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize};
+use secrecy::ExposeSecret;
 use uuid::Uuid;
 
-use crate::connections;
 use crate::crypto::Key;
-use crate::error::{ApiError, ApiResult};
-use crate::providers::salesforce::client::{SfErrorKind, StagedCredential};
-use crate::providers::salesforce::{SalesforceClient, SfError};
+use crate::rotation::journal;
+use crate::rotation::provider::{Credential, Phase, RotationType, Run, StepError};
 use crate::rotation::schedule::{RotateAt, Schedule};
 use crate::state::AppState;
-use crate::store::rotations::{self, Journal, RotationRow, RunRow};
+use crate::store::rotations::{self, RotationRow, RunRow};
 use crate::store::secrets::{self, NewSecret};
 
-/// How many times a step is tried in one go when Salesforce fails transiently.
+pub use crate::providers::salesforce::rotation::SELF_ROTATION;
+
+/// How many times a phase is tried in one go when it fails transiently.
 const STEP_ATTEMPTS: u32 = 3;
 
 /// Messages start like Infisical's, with our name.
 pub const ERROR_PREFIX: &str =
     "Rotary encountered an issue while generating credentials with the configured inputs: ";
 
-pub const SELF_ROTATION: &str = "Cannot rotate the consumer secret of the External Client App that this Salesforce connection authenticates with. Choose a different app or use a separate Salesforce connection.";
-
 /// This process's name on the leases it takes.
 pub fn worker_id() -> &'static str {
     static ID: OnceLock<String> = OnceLock::new();
     ID.get_or_init(|| format!("{}-{}", std::process::id(), crate::crypto::random_hex(4)))
-}
-
-/// One credential slot, as Infisical's `generatedCredentials` items.
-#[derive(Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Slot {
-    pub consumer_key: String,
-    pub consumer_secret: SecretString,
-    pub staged_credential_url: Option<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct SlotOut<'a> {
-    consumer_key: &'a str,
-    consumer_secret: &'a str,
-    staged_credential_url: &'a Option<String>,
-}
-
-fn slots_aad(rotation_id: Uuid) -> String {
-    format!("rotation-credentials:{rotation_id}")
-}
-
-fn staged_aad(run_id: Uuid) -> String {
-    format!("rotation-run-secret:{run_id}")
-}
-
-pub fn seal_slots(key: &Key, rotation_id: Uuid, slots: &[Slot]) -> Vec<u8> {
-    let out: Vec<SlotOut> = slots
-        .iter()
-        .map(|s| SlotOut {
-            consumer_key: &s.consumer_key,
-            consumer_secret: s.consumer_secret.expose_secret(),
-            staged_credential_url: &s.staged_credential_url,
-        })
-        .collect();
-    let plain = zeroize::Zeroizing::new(serde_json::to_vec(&out).unwrap_or_default());
-    key.seal(&plain, &slots_aad(rotation_id))
-}
-
-pub fn open_slots(key: &Key, row: &RotationRow) -> ApiResult<Vec<Slot>> {
-    let Some(ct) = &row.generated_credentials_ct else {
-        return Ok(vec![]);
-    };
-    let plain = key.open(ct, &slots_aad(row.id)).map_err(|e| {
-        ApiError::Internal(anyhow::anyhow!(
-            "opening rotation {} credentials: {e}",
-            row.id
-        ))
-    })?;
-    serde_json::from_slice(&plain)
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("rotation {} credentials: {e}", row.id)))
 }
 
 pub fn schedule_of(state: &AppState, row: &RotationRow) -> Schedule {
@@ -111,10 +61,10 @@ pub fn schedule_of(state: &AppState, row: &RotationRow) -> Schedule {
 /// Why a run stopped without publishing.
 #[derive(Debug)]
 pub enum RunError {
-    /// Salesforce (or the setup) refuses: the run was abandoned and cleaned up.
+    /// The provider (or the setup) refuses: the run was abandoned and cleaned up.
     Abandoned(String),
-    /// Could not finish now (Salesforce or the database kept failing, or the lease was lost);
-    /// the run stays open and resumes from its journal.
+    /// Could not finish now (the provider or the database kept failing, or the lease was
+    /// lost); the run stays open and resumes from its journal.
     Interrupted(String),
     /// Past the point of no return, the run could not publish and never will by retrying (a
     /// permanent database error, a bug): it ended failed, the slots record the credential the
@@ -130,17 +80,9 @@ impl RunError {
     }
 }
 
-/// What a run says when the database failed it: never the database's own text, which goes
-/// to the log (it can quote values and names the caller should not see).
-const DB_FAILED: &str = "the database could not record this step (the server log has the details)";
-
-/// What a run says when a step panicked (a bug in Rotary).
-const STEP_PANICKED: &str =
-    "an internal error stopped this step (a bug in Rotary; the server log has the details)";
-
 /// Test-only fault injection: with the `crash-points` feature in a debug build, a test makes
-/// the named step of one rotation (by name) panic or fail with a permanent database error,
-/// every time it is tried, until the fault is cleared.
+/// the named phase (by its label) of one rotation (by name) panic or fail with a permanent
+/// database error, every time it is tried, until the fault is cleared.
 #[cfg(all(feature = "crash-points", debug_assertions))]
 pub mod faults {
     use std::sync::Mutex;
@@ -175,7 +117,7 @@ pub mod faults {
     }
 }
 
-/// Fails the step as a test asked (see `faults`); nothing in other builds.
+/// Fails the phase as a test asked (see `faults`); nothing in other builds.
 fn fault_point(rotation: &str, step: &str) -> Result<(), StepError> {
     #[cfg(all(feature = "crash-points", debug_assertions))]
     match faults::at(rotation, step) {
@@ -192,6 +134,17 @@ fn fault_point(rotation: &str, step: &str) -> Result<(), StepError> {
     Ok(())
 }
 
+/// Test-only crash points: with the `crash-points` feature in a debug build, the process exits
+/// right after journaling the phase labelled ROTARY_CRASH_AFTER.
+fn crash_point(step: &str) {
+    #[cfg(all(feature = "crash-points", debug_assertions))]
+    if std::env::var("ROTARY_CRASH_AFTER").as_deref() == Ok(step) {
+        eprintln!("crash-points: exiting after step {step}");
+        std::process::exit(86);
+    }
+    let _ = step;
+}
+
 /// Ends a run's bookkeeping however the run ends, a panic included: the lease renewer stops
 /// and the in-flight gauge comes down.
 struct InFlight {
@@ -199,7 +152,17 @@ struct InFlight {
 }
 
 impl InFlight {
-    fn start(renewer: tokio::task::JoinHandle<()>) -> Self {
+    fn start(state: &AppState, run: &RunRow) -> Self {
+        let (pool, run, lease) = (state.pool.clone(), run.clone(), state.lease_seconds);
+        // Keep the lease alive while the provider is slow.
+        let renewer = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis((lease * 250).max(100) as u64)).await;
+                if !matches!(rotations::renew_lease(&pool, &run, lease).await, Ok(true)) {
+                    break;
+                }
+            }
+        });
         metrics::gauge!("rotary_runs_in_flight").increment(1.0);
         InFlight { renewer }
     }
@@ -210,37 +173,6 @@ impl Drop for InFlight {
         self.renewer.abort();
         metrics::gauge!("rotary_runs_in_flight").decrement(1.0);
     }
-}
-
-/// Test-only crash points: with the `crash-points` feature in a debug build, the process exits
-/// right after journaling the step named in ROTARY_CRASH_AFTER.
-fn crash_point(step: &str) {
-    #[cfg(all(feature = "crash-points", debug_assertions))]
-    if std::env::var("ROTARY_CRASH_AFTER").as_deref() == Ok(step) {
-        eprintln!("crash-points: exiting after step {step}");
-        std::process::exit(86);
-    }
-    let _ = step;
-}
-
-struct Ctx<'a> {
-    state: &'a AppState,
-    rotation: RotationRow,
-    run: RunRow,
-    client: std::sync::Arc<SalesforceClient>,
-    connection_key: String,
-    app_id: String,
-    project_key: Key,
-    /// This execution just staged (POST) the credential and has not tried to activate it:
-    /// no PATCH can have happened, so activation need not read Salesforce's state first.
-    staged_here: bool,
-}
-
-fn param(row: &RotationRow, name: &str) -> String {
-    row.parameters[name]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
 }
 
 /// Executes (or resumes) a run that this worker holds the lease of, to the end.
@@ -256,55 +188,51 @@ pub async fn execute_claimed(
     run: RunRow,
     rotation: Option<RotationRow>,
 ) -> Result<RotationRow, RunError> {
-    let interrupted = |e: ApiError| RunError::Interrupted(format!("{e}"));
     let rotation = match rotation.filter(|r| r.id == run.rotation_id) {
         Some(row) => row,
         None => rotations::find(&state.pool, run.rotation_id)
             .await
-            .map_err(|e| interrupted(e.into()))?
+            .map_err(|e| RunError::Interrupted(StepError::from(e).reason()))?
             .ok_or_else(|| RunError::Abandoned("the rotation no longer exists".into()))?,
     };
-    let connection = crate::cache::connection(state, rotation.org_id, rotation.connection_id)
-        .await
-        .map_err(|e| interrupted(e.into()))?
-        .ok_or_else(|| {
-            RunError::Abandoned("the rotation's app connection no longer exists".into())
-        })?;
-    let client = connections::shared_client(state, &connection)
-        .await
-        .map_err(interrupted)?;
-    let project_key = crate::access::project_key_by_id(state, rotation.project_id)
-        .await
-        .map_err(interrupted)?
-        .ok_or_else(|| RunError::Abandoned("the project no longer exists".into()))?;
-    let mut ctx = Ctx {
-        state,
-        app_id: param(&rotation, "appId"),
-        rotation,
-        run,
-        connection_key: client.consumer_key().to_string(),
-        client,
-        project_key,
-        staged_here: false,
+    let Some(entry) = crate::rotation::registry::by_slug(&rotation.rotation_type) else {
+        // A row of a type this binary does not know (a newer replica wrote it): leave it.
+        return Err(RunError::Interrupted(format!(
+            "this server does not know rotation type {}",
+            rotation.rotation_type
+        )));
     };
+    entry.execute(state, run, rotation).await
+}
 
-    // Keep the lease alive while Salesforce is slow.
-    let renewer = {
-        let pool = state.pool.clone();
-        let run = ctx.run.clone();
-        let lease = state.lease_seconds;
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(Duration::from_millis((lease * 250).max(100) as u64)).await;
-                if !matches!(rotations::renew_lease(&pool, &run, lease).await, Ok(true)) {
-                    break;
-                }
-            }
-        })
-    };
+/// The run of one rotation type; everything here is the engine's.
+struct Exec<'a> {
+    state: &'a AppState,
+    rotation: &'a RotationRow,
+    run: RunRow,
+    key: &'a Key,
+}
+
+/// `execute` for a rotation of type `T` (the registry calls it).
+pub async fn execute_typed<T: RotationType>(
+    state: &AppState,
+    run: RunRow,
+    rotation: RotationRow,
+) -> Result<RotationRow, RunError> {
+    let key = crate::access::project_key_by_id(state, rotation.project_id)
+        .await
+        .map_err(|e| RunError::Interrupted(StepError::from(e).reason()))?
+        .ok_or_else(|| RunError::Abandoned("the project no longer exists".into()))?;
     let started = std::time::Instant::now();
-    let in_flight = InFlight::start(renewer);
-    let result = ctx.drive().await;
+    let in_flight = InFlight::start(state, &run);
+    let trigger = run.trigger.clone();
+    let mut exec = Exec {
+        state,
+        rotation: &rotation,
+        run,
+        key: &key,
+    };
+    let result = exec.execute::<T>().await;
     // The run changed the rotation's row (status, times, last message): readers in this
     // process see it at once.
     state.lookups.clear_content();
@@ -315,134 +243,86 @@ pub async fn execute_claimed(
         Err(RunError::Settled(_)) => "settled",
         Err(RunError::Interrupted(_)) => "interrupted",
     };
-    crate::metrics::run_finished(
-        &ctx.rotation.rotation_type,
-        &ctx.run.trigger,
-        outcome,
-        started,
-    );
-    result.map(|()| ctx.rotation)
+    crate::metrics::run_finished(&rotation.rotation_type, &trigger, outcome, started);
+    result.map(|()| rotation)
 }
 
-/// What one step attempt says: go on, try again (transient), or give up.
-#[derive(Debug)]
-enum StepError {
-    /// The provider failed in a way that may pass (a timeout, a 5xx, a rate limit).
-    Transient(String),
-    /// The provider (or the setup) refuses: trying again will not help.
-    Fatal(String),
-    LostLease,
-    /// The database failed. `detail` is for the log only; `permanent` when trying again
-    /// cannot help (a constraint, a value out of range, an index entry too large).
-    Db {
-        detail: String,
-        permanent: bool,
-    },
-    /// The step panicked: a bug. Treated as permanent.
-    Panicked(String),
-}
-
-impl StepError {
-    /// Whether retrying the step cannot help.
-    fn is_permanent(&self) -> bool {
-        matches!(
-            self,
-            StepError::Fatal(_)
-                | StepError::Panicked(_)
-                | StepError::Db {
+impl<'a> Exec<'a> {
+    /// Opens what the run needs (its state, the parameters, the slots, the client), then
+    /// drives it. A setup that fails permanently ends the run as a refusal would.
+    async fn execute<T: RotationType>(&mut self) -> Result<(), RunError> {
+        let setup = async {
+            let saved =
+                journal::open::<T>(self.key, &self.run).map_err(|detail| StepError::Db {
+                    detail,
                     permanent: true,
-                    ..
-                }
-        )
-    }
-
-    /// The reason as the run (and the API, and webhooks) tell it: provider messages are
-    /// Rotary's own words; database and panic details stay in the log.
-    fn reason(&self) -> String {
-        match self {
-            StepError::Transient(m) | StepError::Fatal(m) => m.clone(),
-            StepError::LostLease => "another worker took this run over".into(),
-            StepError::Db { .. } => DB_FAILED.into(),
-            StepError::Panicked(_) => STEP_PANICKED.into(),
-        }
-    }
-}
-
-/// Whether a database error can pass by itself: the connection, the server shutting down or
-/// short of resources, a serialization conflict or deadlock. Anything else (SQLSTATE classes
-/// 22 data exception, 23 integrity, 42 syntax, 54 program limit such as an index row too
-/// large) fails the same way every time.
-pub fn is_transient_db_error(e: &sqlx::Error) -> bool {
-    match e {
-        sqlx::Error::Database(db) => {
-            let code = db.code().unwrap_or_default();
-            ["08", "40", "53", "55", "57", "58"]
-                .iter()
-                .any(|class| code.starts_with(class))
-        }
-        sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::Protocol(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed => true,
-        _ => false,
-    }
-}
-
-impl From<sqlx::Error> for StepError {
-    fn from(e: sqlx::Error) -> Self {
-        StepError::Db {
-            permanent: !is_transient_db_error(&e),
-            detail: e.to_string(),
-        }
-    }
-}
-
-impl From<ApiError> for StepError {
-    fn from(e: ApiError) -> Self {
-        let permanent = match &e {
-            ApiError::Internal(inner) => inner
-                .downcast_ref::<sqlx::Error>()
-                .is_none_or(|db| !is_transient_db_error(db)),
-            _ => true,
+                })?;
+            let params: T::Parameters = serde_json::from_value(self.rotation.parameters.clone())
+                .map_err(|e| {
+                    StepError::Fatal(format!("the rotation's parameters are invalid: {e}"))
+                })?;
+            let slots = journal::open_slots::<T>(self.key, self.rotation)?;
+            let client = T::client(self.state, self.rotation).await?;
+            Ok::<_, StepError>((saved, params, slots, client))
         };
-        StepError::Db {
-            detail: format!("{e:#}"),
-            permanent,
-        }
+        let (saved, params, slots, client) = match setup.await {
+            Ok(parts) => parts,
+            Err(e) if e.is_permanent() && self.phase() <= T::LAST_ABANDONABLE => {
+                self.log_failure("setup", &e);
+                return Err(self.give_up(&e).await);
+            }
+            Err(e) => {
+                self.log_failure("setup", &e);
+                return Err(RunError::Interrupted(e.reason()));
+            }
+        };
+        let mut work = Run::<T> {
+            run_id: self.run.id,
+            rotation: self.rotation,
+            params,
+            client,
+            slots,
+            journal: saved.journal,
+            issued: saved.issued,
+            note: None,
+            db: &self.state.pool,
+            key: self.key,
+        };
+        self.drive(&mut work).await
     }
-}
 
-fn sf(e: SfError) -> StepError {
-    if e.kind == SfErrorKind::Transient {
-        StepError::Transient(e.message)
-    } else {
-        StepError::Fatal(e.message)
+    fn phase(&self) -> Phase {
+        Phase::from_ordinal(self.run.phase).unwrap_or(Phase::Started)
     }
-}
 
-impl Ctx<'_> {
-    async fn drive(&mut self) -> Result<(), RunError> {
+    async fn drive<T: RotationType>(&mut self, work: &mut Run<'a, T>) -> Result<(), RunError> {
         let mut failures = 0;
         loop {
-            if self.run.step == "published" || self.run.outcome != "running" {
+            if self.run.outcome != "running" || self.phase() == Phase::Published {
                 return Ok(());
             }
-            let step = self.run.step.clone();
-            // A panic in a step is a bug; it ends the step like a permanent error, so the run
-            // still ends (abandoned or settled) and the rotation stays usable.
-            let result = match std::panic::AssertUnwindSafe(self.step(&step))
-                .catch_unwind()
-                .await
-            {
+            let next = T::PHASES.iter().copied().find(|p| *p > self.phase());
+            let label = next.map(T::label).unwrap_or("published");
+            // A panic in a phase is a bug; it ends the phase like a permanent error, so the
+            // run still ends (abandoned or settled) and the rotation stays usable.
+            let attempt = async {
+                fault_point(&self.rotation.name, label)?;
+                match next {
+                    Some(phase) => T::run(phase, work).await,
+                    None => self.publish(work).await,
+                }
+            };
+            let result = match std::panic::AssertUnwindSafe(attempt).catch_unwind().await {
                 Ok(result) => result,
                 Err(panic) => Err(StepError::Panicked(panic_text(&panic))),
             };
             let error = match result {
                 Ok(()) => {
                     failures = 0;
-                    crash_point(&self.run.step);
+                    if let Some(phase) = next {
+                        self.completed(work, phase).await?;
+                    }
+                    crash_point(label);
                     continue;
                 }
                 Err(StepError::LostLease) => {
@@ -450,49 +330,74 @@ impl Ctx<'_> {
                 }
                 Err(error) => error,
             };
-            self.log_failure(&step, &error);
+            self.log_failure(label, &error);
             failures += 1;
-            let reason = error.reason();
-            if self.before_activation() && error.is_permanent() && self.activated_meanwhile().await
+            if self.phase() <= T::LAST_ABANDONABLE
+                && error.is_permanent()
+                && T::switched_meanwhile(work).await
             {
-                // The step failed after the provider had already switched to the staged
+                // The phase failed after the provider had already switched to the issued
                 // credential: past the point of no return after all.
-                self.run.step = "activated".into();
+                self.run.phase = next.unwrap_or(Phase::Published).ordinal();
+                self.run.step = label.into();
             }
-            if self.before_activation() {
+            if self.phase() <= T::LAST_ABANDONABLE {
                 if error.is_permanent() || failures >= STEP_ATTEMPTS {
-                    return Err(self.give_up(&reason).await);
+                    self.discard_unless_retried(work).await;
+                    return Err(self.give_up(&error).await);
                 }
             } else if error.is_permanent() {
                 // The new credential is live and publishing cannot succeed: record it and end.
-                return Err(self.settle(&reason).await);
+                return Err(self.settle(work, &error.reason()).await);
             } else if failures >= STEP_ATTEMPTS {
-                // Activated, and the database (or the provider) keeps failing for now: the new
-                // credential is live and must be published. Leave the run open; it resumes at
-                // publish after a backoff that grows with each attempt.
+                // Past the point of no return, and the database (or the provider) keeps
+                // failing for now: the new credential is live and must be published. Leave
+                // the run open; it resumes after a backoff that grows with each attempt.
                 let delay = resume_delay(self.run.attempts as u32);
-                let _ = rotations::release_after(&self.state.pool, &self.run, &reason, delay).await;
-                return Err(RunError::Interrupted(reason));
+                let _ =
+                    rotations::release_after(&self.state.pool, &self.run, &error.reason(), delay)
+                        .await;
+                return Err(RunError::Interrupted(error.reason()));
             }
             tokio::time::sleep(Duration::from_millis(250 << failures)).await;
         }
     }
 
-    /// Runs the step that follows `step` once.
-    async fn step(&mut self, step: &str) -> Result<(), StepError> {
-        let next = match step {
-            "started" => "retired",
-            "retired" => "staged",
-            "staged" => "activated",
-            "activated" => "published",
-            other => return Err(StepError::Panicked(format!("unknown step {other}"))),
-        };
-        fault_point(&self.rotation.name, next)?;
-        match step {
-            "started" => self.inspect_and_retire().await,
-            "retired" => self.stage().await,
-            "staged" => self.activate().await,
-            _ => self.publish().await,
+    /// Records a completed phase: sealed and fenced, except the last provider phase (see the
+    /// module's comment), which is kept in memory for `Published` or `release_after`.
+    async fn completed<T: RotationType>(
+        &mut self,
+        work: &Run<'_, T>,
+        phase: Phase,
+    ) -> Result<(), RunError> {
+        let sealed = journal::seal::<T>(self.key, self.run.id, &work.journal, &work.issued);
+        if T::PHASES.last() == Some(&phase) {
+            self.run.step = T::label(phase).into();
+            self.run.phase = phase.ordinal();
+            self.run.journal_ct = Some(sealed);
+            return Ok(());
+        }
+        let written = rotations::journal(
+            &self.state.pool,
+            &self.run,
+            T::label(phase),
+            phase.ordinal(),
+            &sealed,
+            work.note.as_deref(),
+            self.state.lease_seconds,
+        )
+        .await;
+        match written {
+            Ok(Some(run)) => {
+                self.run = run;
+                Ok(())
+            }
+            Ok(None) => Err(RunError::Interrupted(StepError::LostLease.reason())),
+            Err(e) => {
+                let e = StepError::from(e);
+                self.log_failure(T::label(phase), &e);
+                Err(RunError::Interrupted(e.reason()))
+            }
         }
     }
 
@@ -511,22 +416,21 @@ impl Ctx<'_> {
         }
     }
 
-    /// Whether Salesforce already made the staged credential primary (a step failing after
-    /// the PATCH took effect). Unknown counts as no: the run is then abandoned, as before.
-    async fn activated_meanwhile(&self) -> bool {
-        let Some(staged_key) = self.run.staged_key.as_deref() else {
-            return false;
-        };
-        let Some(consumer_id) = self.run.consumer_id.as_deref() else {
-            return false;
-        };
-        matches!(self.primary_key(consumer_id).await, Ok(key) if key == staged_key)
+    /// Before abandoning, the type discards what it issued; a scheduled run that will be
+    /// retried keeps it (it resumes from its journal).
+    async fn discard_unless_retried<T: RotationType>(&self, work: &mut Run<'_, T>) {
+        let retried = self.run.trigger == "scheduled"
+            && (self.run.attempts as u32) < self.state.retry.attempts;
+        if !retried {
+            T::discard(work).await;
+        }
     }
 
-    /// A scheduled run that failed before activation waits and tries again (exponential
-    /// backoff with jitter, resuming the same run) until its attempt budget is spent; then,
-    /// and for manual runs at once, it is abandoned.
-    async fn give_up(&mut self, reason: &str) -> RunError {
+    /// A scheduled run that failed before the point of no return waits and tries again
+    /// (exponential backoff with jitter, resuming the same run) until its attempt budget is
+    /// spent; then, and for other runs at once, it is abandoned.
+    async fn give_up(&mut self, error: &StepError) -> RunError {
+        let reason = error.reason();
         let retry = &self.state.retry;
         if self.run.trigger == "scheduled" && (self.run.attempts as u32) < retry.attempts {
             let delay = retry.delay(self.run.attempts as u32);
@@ -539,232 +443,21 @@ impl Ctx<'_> {
                 Err(e) => tracing::error!(error = %e, "scheduling a retry"),
             }
         }
-        self.abandon(reason).await
+        self.abandon(error).await
     }
 
-    fn before_activation(&self) -> bool {
-        matches!(self.run.step.as_str(), "started" | "retired" | "staged")
-    }
-
-    async fn journal(&mut self, entry: Journal<'_>) -> Result<(), StepError> {
-        match rotations::journal(&self.state.pool, &self.run, entry, self.state.lease_seconds)
-            .await?
-        {
-            Some(run) => {
-                self.run = run;
-                Ok(())
-            }
-            None => Err(StepError::LostLease),
-        }
-    }
-
-    fn consumer_id(&self) -> String {
-        self.run.consumer_id.clone().unwrap_or_default()
-    }
-
-    /// started → retired: pick the consumer, refuse self-rotation, free the staged slot.
-    async fn inspect_and_retire(&mut self) -> Result<(), StepError> {
-        let consumers = self.client.consumers(&self.app_id).await.map_err(sf)?;
-        let Some(consumer) = consumers.first() else {
-            return Err(StepError::Fatal(format!(
-                "Salesforce app \"{}\" has no consumers configured for rotation",
-                self.app_id
-            )));
-        };
-        if consumer.key == self.connection_key {
-            return Err(StepError::Fatal(SELF_ROTATION.into()));
-        }
-        let note = (consumers.len() > 1).then(|| {
-            format!(
-                "Salesforce app \"{}\" has {} consumers; Rotary rotated the first one only. Assign each consumer to its own External Client App if all need rotation.",
-                self.app_id,
-                consumers.len()
-            )
-        });
-        let consumer_id = consumer.id.clone();
-        if let Some(settled) = self.settled_credential(&consumer.key)? {
-            // An earlier run settled: the inactive slot holds the credential Salesforce made
-            // primary, and the mapped secrets still hold the previous one (now `Rotated`).
-            // Retiring that one would break the consumers, and a new credential would push
-            // the settled one out unrecorded: publish the settled credential instead.
-            let ct = self.project_key.seal(
-                settled.consumer_secret.expose_secret().as_bytes(),
-                &staged_aad(self.run.id),
-            );
-            let url = settled.staged_credential_url.clone().unwrap_or_default();
-            return self
-                .journal(Journal {
-                    step: "activated",
-                    consumer_id: Some(&consumer_id),
-                    note: Some("Published the credential that an earlier, settled run left active at Salesforce."),
-                    staged: Some(("", &settled.consumer_key, ct, &url)),
-                })
-                .await;
-        }
-        for record in self
-            .client
-            .staged(&self.app_id, &consumer_id)
-            .await
-            .map_err(sf)?
-        {
-            let mine_now = self.run.staged_key.as_deref() == Some(record.key.as_str());
-            match record.state.as_str() {
-                "Active" if mine_now => {}
-                "Active"
-                    if !rotations::abandoned_staged_keys(&self.state.pool, self.rotation.id)
-                        .await?
-                        .contains(&record.key) =>
-                {
-                    return Err(StepError::Fatal(format!(
-                        "Salesforce holds a staged credential Rotary did not create (key ending {}): someone else is rotating this app. Rotate or delete it in Salesforce, then try again.",
-                        tail(&record.key)
-                    )));
-                }
-                // The previous credential (consumers had a full interval to leave it), an
-                // expired record, or Rotary's own leftover: free the slot.
-                _ => {
-                    self.client
-                        .delete_staged(&self.app_id, &consumer_id, &record.id)
-                        .await
-                        .map_err(sf)?;
-                }
-            }
-        }
-        self.journal(Journal {
-            step: "retired",
-            consumer_id: Some(&consumer_id),
-            note: note.as_deref(),
-            staged: None,
-        })
-        .await
-    }
-
-    /// retired → staged: a new key and secret, journaled (secret sealed) before anything else.
-    async fn stage(&mut self) -> Result<(), StepError> {
-        if self.run.staged_key.is_some() {
-            return self
-                .journal(Journal {
-                    step: "staged",
-                    consumer_id: None,
-                    note: None,
-                    staged: None,
-                })
-                .await;
-        }
-        let consumer_id = self.consumer_id();
-        let staged = match self.client.stage(&self.app_id, &consumer_id).await {
-            Ok(staged) => staged,
-            Err(e) => {
-                // Whatever the answer said, the POST may have happened (a reset, a 5xx after
-                // the effect, a retried request refused as a duplicate). The retire step left
-                // the slot without an Active record, so one there now is ours: adopt it.
-                let slot = self
-                    .client
-                    .staged(&self.app_id, &consumer_id)
-                    .await
-                    .map_err(sf)?;
-                match slot.into_iter().find(|s| s.state == "Active") {
-                    Some(adopted) => adopted,
-                    None => return Err(sf(e)),
-                }
-            }
-        };
-        self.record_staged(&staged).await
-    }
-
-    async fn record_staged(&mut self, staged: &StagedCredential) -> Result<(), StepError> {
-        let ct = self.project_key.seal(
-            staged.secret.expose_secret().as_bytes(),
-            &staged_aad(self.run.id),
-        );
-        self.journal(Journal {
-            step: "staged",
-            consumer_id: None,
-            note: None,
-            staged: Some((&staged.id, &staged.key, ct, &staged.url)),
-        })
-        .await?;
-        self.staged_here = true;
-        Ok(())
-    }
-
-    /// staged → activated: promote the staged credential, unless that already happened.
-    async fn activate(&mut self) -> Result<(), StepError> {
-        let consumer_id = self.consumer_id();
-        let staged_key = self.run.staged_key.clone().unwrap_or_default();
-        let record_id = if std::mem::take(&mut self.staged_here) {
-            self.run.staged_id.clone().unwrap_or_default()
-        } else {
-            // Resuming (or retrying): the PATCH may already have happened.
-            if self.primary_key(&consumer_id).await? == staged_key {
-                return self.activated();
-            }
-            // Find the record by key: Salesforce may reuse or change staged ids.
-            let slot = self
-                .client
-                .staged(&self.app_id, &consumer_id)
-                .await
-                .map_err(sf)?;
-            let Some(record) = slot
-                .into_iter()
-                .find(|s| s.key == staged_key && s.state == "Active")
-            else {
-                return Err(StepError::Fatal(
-                    "the staged credential disappeared from Salesforce before it could be activated"
-                        .into(),
-                ));
-            };
-            record.id
-        };
-        match self
-            .client
-            .rotate(&self.app_id, &consumer_id, &record_id)
-            .await
-        {
-            Ok(()) => {}
-            Err(e) => {
-                // An uncertain or refused PATCH may still have rotated: read the truth.
-                if self.primary_key(&consumer_id).await? != staged_key {
-                    return Err(sf(e));
-                }
-            }
-        }
-        self.activated()
-    }
-
-    /// Activation is not journaled on its own: publish follows at once and records the run as
-    /// published in its transaction, and a run resumed at `staged` finds out from Salesforce
-    /// that the staged key is already the primary one. When the run is given back before
-    /// publishing, `release` saves the step. (One write fewer per rotation.)
-    fn activated(&mut self) -> Result<(), StepError> {
-        self.run.step = "activated".into();
-        Ok(())
-    }
-
-    async fn primary_key(&self, consumer_id: &str) -> Result<String, StepError> {
-        let consumers = self.client.consumers(&self.app_id).await.map_err(sf)?;
-        consumers
-            .into_iter()
-            .find(|c| c.id == consumer_id)
-            .map(|c| c.key)
-            .ok_or_else(|| {
-                StepError::Fatal(format!(
-                    "consumer {consumer_id} is no longer part of Salesforce app \"{}\"",
-                    self.app_id
-                ))
-            })
-    }
-
-    /// activated → published: one transaction writes the mapped secrets, the slots and the
-    /// status, guarded by a compare-and-set on `activeIndex` and the run's fence.
-    async fn publish(&mut self) -> Result<(), StepError> {
+    /// One transaction writes the mapped secrets, the slots and the status, guarded by a
+    /// compare-and-set on `activeIndex` and the run's fence.
+    async fn publish<T: RotationType>(&mut self, work: &Run<'_, T>) -> Result<(), StepError> {
         let state = self.state;
         let (rotation, owned) = rotations::find_with_owned(&state.pool, self.rotation.id)
             .await?
             .ok_or_else(|| StepError::Fatal("the rotation was deleted while it ran".into()))?;
-        let new_slot = self.journaled_slot()?;
+        let new_slot = work.issued.clone().ok_or_else(|| {
+            StepError::Panicked("no credential was issued before publishing".into())
+        })?;
         let creating = rotation.lifecycle == "creating";
-        let mut slots = open_slots(&self.project_key, &rotation)?;
+        let mut slots = journal::open_slots::<T>(self.key, &rotation)?.items;
         let new_index = if creating || slots.is_empty() {
             0
         } else {
@@ -784,23 +477,15 @@ impl Ctx<'_> {
             return Err(StepError::LostLease);
         }
         let mapping = &rotation.secrets_mapping;
-        let values = [
-            (
-                mapping["consumerKey"].as_str().unwrap_or_default(),
-                new_slot.consumer_key.clone(),
-            ),
-            (
-                mapping["consumerSecret"].as_str().unwrap_or_default(),
-                new_slot.consumer_secret.expose_secret().to_string(),
-            ),
-        ];
         let mut rewritten = Vec::new();
-        for (name, value) in values {
+        for (field, value) in new_slot.secrets() {
+            let name = mapping[field].as_str().unwrap_or_default();
             match owned.iter().find(|(_, key)| key == name) {
                 Some((id, _)) => {
-                    let ct = self
-                        .project_key
-                        .seal(value.as_bytes(), &format!("secret-value:{id}"));
+                    let ct = self.key.seal(
+                        value.expose_secret().as_bytes(),
+                        &format!("secret-value:{id}"),
+                    );
                     rewritten.push(secrets::OwnedWrite {
                         id: *id,
                         new_key: None,
@@ -817,10 +502,11 @@ impl Ctx<'_> {
                             env_id: rotation.env_id,
                             path: &rotation.folder_path,
                             key: name,
-                            value_ct: self
-                                .project_key
-                                .seal(value.as_bytes(), &format!("secret-value:{id}")),
-                            comment_ct: self.project_key.seal(b"", &format!("secret-comment:{id}")),
+                            value_ct: self.key.seal(
+                                value.expose_secret().as_bytes(),
+                                &format!("secret-value:{id}"),
+                            ),
+                            comment_ct: self.key.seal(b"", &format!("secret-comment:{id}")),
                             skip_multiline_encoding: false,
                         },
                         Some(rotation.id),
@@ -849,13 +535,13 @@ impl Ctx<'_> {
         )
         .bind(rotation.id)
         .bind(rotation.active_index)
-        .bind(seal_slots(&self.project_key, rotation.id, &slots))
+        .bind(journal::seal_slots::<T>(self.key, rotation.id, &slots))
         .bind(new_index)
         .bind(now)
         .bind(self.run.id.to_string())
         .bind(next)
         .bind(manual)
-        .bind(&self.run.note)
+        .bind(work.note.as_ref().or(self.run.note.as_ref()))
         .fetch_optional(&mut *tx)
         .await?;
         // The UPDATE also says whether a webhook listens here (most projects have none: then
@@ -883,57 +569,30 @@ impl Ctx<'_> {
         // commit's notification (see `cache`).
         self.state.lookups.clear_content();
         self.run.step = "published".into();
-        tracing::info!(rotation_id = %rotation.id, run_id = %self.run.id, "rotation published");
+        self.run.phase = Phase::Published.ordinal();
+        tracing::info!(rotation_id = %rotation.id, run_id = %self.run.id, credential = %new_slot.label(), "rotation published");
         Ok(())
     }
 
-    /// The inactive slot's credential when it is the consumer's primary one: what a settled run
-    /// leaves (see `settle`).
-    fn settled_credential(&self, primary_key: &str) -> Result<Option<Slot>, StepError> {
-        if self.rotation.lifecycle != "active" {
-            return Ok(None);
-        }
-        let slots = open_slots(&self.project_key, &self.rotation)?;
-        let inactive = (1 - self.rotation.active_index) as usize;
-        Ok(slots
-            .into_iter()
-            .nth(inactive)
-            .filter(|slot| slot.consumer_key == primary_key))
-    }
-
-    /// The credential this run issued, from its journal.
-    fn journaled_slot(&self) -> Result<Slot, StepError> {
-        let staged_ct = self.run.staged_secret_ct.clone().unwrap_or_default();
-        let secret = self
-            .project_key
-            .open(&staged_ct, &staged_aad(self.run.id))
-            .map_err(|e| StepError::Db {
-                detail: format!("opening the staged secret: {e}"),
-                permanent: true,
-            })?;
-        let secret = SecretString::from(String::from_utf8_lossy(&secret).into_owned());
-        Ok(Slot {
-            consumer_key: self.run.staged_key.clone().unwrap_or_default(),
-            consumer_secret: secret,
-            staged_credential_url: self.run.staged_url.clone(),
-        })
-    }
-
     /// Ends a run that is past the point of no return but cannot publish (DESIGN.md's
-    /// *settle*): the inactive slot records the credential Salesforce now holds as primary,
-    /// `activeIndex` and the mapped secrets stay (the previous credential is Salesforce's
-    /// `Rotated` one and keeps working), the rotation says `failed` and why, and the run ends.
-    /// A rotation still being created becomes visible with the new credential in its only
-    /// slot, so it can be fixed, rotated again or deleted.
-    async fn settle(&mut self, reason: &str) -> RunError {
+    /// *settle*): the inactive slot records the credential the provider now holds, the
+    /// `activeIndex` and the mapped secrets stay (the previous credential keeps working), the
+    /// rotation says `failed` and why, and the run ends. A rotation still being created becomes
+    /// visible with the new credential in its only slot, so it can be fixed, rotated again or
+    /// deleted.
+    async fn settle<T: RotationType>(&mut self, work: &Run<'_, T>, reason: &str) -> RunError {
         let message = truncate(
             &format!(
-                "{ERROR_PREFIX}{reason}. The new credential is active at Salesforce and recorded in the rotation's generated credentials, but the mapped secrets were not updated and still hold the previous credential, which keeps working until the next rotation. Fix the cause, then rotate again."
+                "{ERROR_PREFIX}{reason}. The new credential is active at {} and recorded in the rotation's generated credentials, but the mapped secrets were not updated and still hold the previous credential, which keeps working until the next rotation. Fix the cause, then rotate again.",
+                provider_name::<T>()
             ),
             1024,
         );
         let result = async {
-            let new_slot = self.journaled_slot()?;
+            let new_slot = work
+                .issued
+                .clone()
+                .ok_or_else(|| StepError::Panicked("no credential was issued before settling".into()))?;
             let mut tx = self.state.pool.begin().await?;
             if !rotations::finish_run(&mut tx, &self.run, &self.run.step.clone(), "failed", Some(&message)).await? {
                 return Err(StepError::LostLease);
@@ -941,16 +600,16 @@ impl Ctx<'_> {
             let Some(rotation) = rotations::find_for_update(&mut tx, self.rotation.id).await? else {
                 return Err(StepError::LostLease);
             };
-            let mut slots = open_slots(&self.project_key, &rotation)?;
+            let mut slots = journal::open_slots::<T>(self.key, &rotation)?;
             let creating = rotation.lifecycle == "creating";
             if creating || slots.is_empty() {
-                slots = vec![new_slot];
+                slots.items = vec![new_slot];
             } else {
-                let inactive = (1 - rotation.active_index) as usize;
-                if slots.len() <= inactive {
-                    slots.push(new_slot);
+                let inactive = 1 - slots.active_index.min(1);
+                if slots.items.len() <= inactive {
+                    slots.items.push(new_slot);
                 } else {
-                    slots[inactive] = new_slot;
+                    slots.items[inactive] = new_slot;
                 }
             }
             let now = Utc::now();
@@ -962,7 +621,7 @@ impl Ctx<'_> {
                  next_rotation_at = $7, updated_at = now() WHERE id = $1",
             )
             .bind(rotation.id)
-            .bind(seal_slots(&self.project_key, rotation.id, &slots))
+            .bind(journal::seal_slots::<T>(self.key, rotation.id, &slots.items))
             .bind(creating)
             .bind(now)
             .bind(&message)
@@ -1001,32 +660,12 @@ impl Ctx<'_> {
         }
     }
 
-    /// Gives up before activation: removes the staged credential this run created (so the org
-    /// holds nothing Rotary does not know), marks the run failed and says why.
-    async fn abandon(&mut self, reason: &str) -> RunError {
-        if let (Some(key), Some(consumer_id)) =
-            (self.run.staged_key.clone(), self.run.consumer_id.clone())
-        {
-            if let Ok(slot) = self.client.staged(&self.app_id, &consumer_id).await {
-                for record in slot
-                    .into_iter()
-                    .filter(|s| s.key == key && s.state == "Active")
-                {
-                    if let Err(e) = self
-                        .client
-                        .delete_staged(&self.app_id, &consumer_id, &record.id)
-                        .await
-                    {
-                        // Recorded in the failed run: the next run's retire step deletes it.
-                        tracing::warn!(rotation_id = %self.rotation.id, error = %e, "could not delete an abandoned staged credential");
-                    }
-                }
-            }
-        }
-        let message = if reason == SELF_ROTATION {
-            reason.to_string()
-        } else {
-            format!("{ERROR_PREFIX}{reason}")
+    /// Gives up before the point of no return (the type has discarded what it issued): marks
+    /// the run failed and says why.
+    async fn abandon(&mut self, error: &StepError) -> RunError {
+        let message = match error {
+            StepError::Setup(m) => m.clone(),
+            other => format!("{ERROR_PREFIX}{}", other.reason()),
         };
         let message = truncate(&message, 1024);
         let result = async {
@@ -1070,6 +709,11 @@ impl Ctx<'_> {
     }
 }
 
+/// "Salesforce" for `salesforce-oauth-credentials`: the provider a settle message names.
+fn provider_name<T: RotationType>() -> &'static str {
+    T::NAME.split_whitespace().next().unwrap_or(T::NAME)
+}
+
 fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
     panic
         .downcast_ref::<&str>()
@@ -1085,10 +729,6 @@ fn resume_delay(attempt: u32) -> Duration {
         .powi(attempt.saturating_sub(1).min(9) as i32)
         .min(300.0);
     Duration::from_secs_f64(base * (0.8 + rand::random::<f64>() * 0.4))
-}
-
-fn tail(key: &str) -> &str {
-    &key[key.len().saturating_sub(6)..]
 }
 
 fn truncate(text: &str, max: usize) -> String {

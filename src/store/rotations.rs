@@ -80,6 +80,10 @@ pub struct RunRow {
     pub staged_key: Option<String>,
     pub staged_secret_ct: Option<Vec<u8>>,
     pub staged_url: Option<String>,
+    /// The type's sealed state (`rotation::journal`); NULL for a run written before it.
+    pub journal_ct: Option<Vec<u8>>,
+    /// The ordinal of the last completed phase (`provider::Phase`).
+    pub phase: i16,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
@@ -202,48 +206,37 @@ pub async fn open_run(db: &PgPool, rotation_id: Uuid) -> sqlx::Result<Option<Run
 pub async fn orphaned_rotations(db: &PgPool) -> sqlx::Result<Vec<Uuid>> {
     sqlx::query_scalar(&format!(
         "SELECT rotation_id FROM rotation_runs WHERE outcome = 'running' \
-         AND (lease_expires_at IS NULL OR lease_expires_at < now() OR {}) ORDER BY created_at",
+         AND (lease_expires_at IS NULL OR lease_expires_at < now() OR {}) \
+         AND rotation_id IN (SELECT id FROM secret_rotations WHERE type = ANY($1)) ORDER BY created_at",
         crate::rotation::liveness::HOLDER_GONE
     ))
+    .bind(crate::rotation::registry::slugs())
     .fetch_all(db)
     .await
 }
 
-/// A fenced journal write. `false` when the lease was lost (another worker took over).
-pub struct Journal<'a> {
-    pub step: &'a str,
-    pub consumer_id: Option<&'a str>,
-    pub note: Option<&'a str>,
-    pub staged: Option<(&'a str, &'a str, Vec<u8>, &'a str)>,
-}
-
-/// Records a step; the run as it now stands, or `None` when the lease was lost.
+/// Records a completed phase: its label and ordinal and the sealed run state, fenced. The run
+/// as it now stands, or `None` when the lease was lost.
 pub async fn journal(
     db: &PgPool,
     run: &RunRow,
-    entry: Journal<'_>,
+    label: &str,
+    phase: i16,
+    journal_ct: &[u8],
+    note: Option<&str>,
     lease: i64,
 ) -> sqlx::Result<Option<RunRow>> {
-    let (staged_id, staged_key, staged_secret_ct, staged_url) = match entry.staged {
-        Some((id, key, ct, url)) => (Some(id), Some(key), Some(ct), Some(url)),
-        None => (None, None, None, None),
-    };
     sqlx::query_as(
-        "UPDATE rotation_runs SET step = $3, consumer_id = coalesce($4, consumer_id), note = coalesce($5, note), \
-         staged_id = coalesce($6, staged_id), staged_key = coalesce($7, staged_key), \
-         staged_secret_ct = coalesce($8, staged_secret_ct), staged_url = coalesce($9, staged_url), \
-         lease_expires_at = now() + make_interval(secs => $10), updated_at = now() \
+        "UPDATE rotation_runs SET step = $3, phase = $4, journal_ct = $5, note = coalesce($6, note), \
+         lease_expires_at = now() + make_interval(secs => $7), updated_at = now() \
          WHERE id = $1 AND fence = $2 AND outcome = 'running' RETURNING *",
     )
     .bind(run.id)
     .bind(run.fence)
-    .bind(entry.step)
-    .bind(entry.consumer_id)
-    .bind(entry.note)
-    .bind(staged_id)
-    .bind(staged_key)
-    .bind(staged_secret_ct)
-    .bind(staged_url)
+    .bind(label)
+    .bind(phase)
+    .bind(journal_ct)
+    .bind(note)
     .bind(lease as f64)
     .fetch_optional(db)
     .await
@@ -263,7 +256,9 @@ pub async fn renew_lease(db: &PgPool, run: &RunRow, lease: i64) -> sqlx::Result<
 }
 
 /// Gives a run back with the lease ending after `delay`: a run past the point of no return
-/// that could not publish now is resumed then (by any worker), not in a tight loop.
+/// that could not publish now is resumed then (by any worker), not in a tight loop. The
+/// phase the worker reached is saved with it (the last provider phase is not journaled on its
+/// own: see `engine`).
 pub async fn release_after(
     db: &PgPool,
     run: &RunRow,
@@ -272,13 +267,16 @@ pub async fn release_after(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE rotation_runs SET lease_expires_at = now() + make_interval(secs => $5), error = $3, step = $4, \
-         updated_at = now() WHERE id = $1 AND fence = $2 AND outcome = 'running'",
+         phase = $6, journal_ct = coalesce($7, journal_ct), updated_at = now() \
+         WHERE id = $1 AND fence = $2 AND outcome = 'running'",
     )
     .bind(run.id)
     .bind(run.fence)
     .bind(error)
     .bind(&run.step)
     .bind(delay.as_secs_f64())
+    .bind(run.phase)
+    .bind(&run.journal_ct)
     .execute(db)
     .await?;
     Ok(())
@@ -311,7 +309,7 @@ pub async fn cancel_waiting(db: &mut PgConnection, rotation_id: Uuid) -> sqlx::R
     let done = sqlx::query(
         "UPDATE rotation_runs SET outcome = 'cancelled', finished_at = now(), updated_at = now(), \
          error = coalesce(error, '') || CASE WHEN error IS NULL THEN 'cancelled: auto-rotation was disabled' ELSE ' (cancelled: auto-rotation was disabled)' END \
-         WHERE rotation_id = $1 AND outcome = 'running' AND trigger = 'scheduled' AND step IN ('started', 'retired') \
+         WHERE rotation_id = $1 AND outcome = 'running' AND trigger = 'scheduled' AND phase < 3 \
          AND (lease_owner IS NULL OR lease_expires_at < now())",
     )
     .bind(rotation_id)
@@ -358,12 +356,14 @@ pub async fn claim_due(
     let due: Vec<(Uuid, Uuid, f64)> = sqlx::query_as(
         "SELECT c.id, c.connection_id, extract(epoch FROM now() - c.next_rotation_at)::float8 FROM ( \
            SELECT r.id, r.connection_id, r.next_rotation_at FROM secret_rotations r \
-           WHERE r.lifecycle = 'active' AND r.is_auto_rotation_enabled ORDER BY r.next_rotation_at LIMIT $1) c \
+           WHERE r.lifecycle = 'active' AND r.is_auto_rotation_enabled AND r.type = ANY($2) \
+           ORDER BY r.next_rotation_at LIMIT $1) c \
          WHERE c.next_rotation_at <= now() \
          AND NOT EXISTS (SELECT 1 FROM rotation_runs x WHERE x.rotation_id = c.id AND x.outcome = 'running') \
          ORDER BY c.next_rotation_at",
     )
     .bind((limit * 8) as i64 + open_runs)
+    .bind(crate::rotation::registry::slugs())
     .fetch_all(&mut *tx)
     .await?;
     if due.is_empty() {
@@ -445,8 +445,9 @@ pub async fn finish_run(
     outcome: &str,
     error: Option<&str>,
 ) -> sqlx::Result<bool> {
+    let phase = if step == "published" { 6 } else { run.phase };
     let done = sqlx::query(
-        "UPDATE rotation_runs SET step = $3, outcome = $4, error = $5, finished_at = now(), updated_at = now(), \
+        "UPDATE rotation_runs SET step = $3, outcome = $4, error = $5, phase = $6, finished_at = now(), updated_at = now(), \
          lease_expires_at = NULL WHERE id = $1 AND fence = $2 AND outcome = 'running'",
     )
     .bind(run.id)
@@ -454,6 +455,7 @@ pub async fn finish_run(
     .bind(step)
     .bind(outcome)
     .bind(error)
+    .bind(phase)
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -475,11 +477,12 @@ pub async fn list_runs(db: &PgPool, rotation_id: Uuid) -> sqlx::Result<Vec<RunRo
     .await
 }
 
-/// Keys Rotary staged in earlier runs of a rotation that never became active: if Salesforce
-/// still holds one, it is Rotary's own leftover and may be deleted.
-pub async fn abandoned_staged_keys(db: &PgPool, rotation_id: Uuid) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar(
-        "SELECT staged_key FROM rotation_runs WHERE rotation_id = $1 AND outcome = 'failed' AND staged_key IS NOT NULL",
+/// The rotation's failed runs that journaled anything, newest first (at most 50): what a type
+/// issued and abandoned, so it can recognize its own leftovers at the provider.
+pub async fn failed_runs(db: &PgPool, rotation_id: Uuid) -> sqlx::Result<Vec<RunRow>> {
+    sqlx::query_as(
+        "SELECT * FROM rotation_runs WHERE rotation_id = $1 AND outcome = 'failed' \
+         AND (journal_ct IS NOT NULL OR staged_key IS NOT NULL) ORDER BY created_at DESC LIMIT 50",
     )
     .bind(rotation_id)
     .fetch_all(db)

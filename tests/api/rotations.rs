@@ -1133,3 +1133,86 @@ async fn an_app_with_several_consumers_rotates_the_first_and_says_so() {
         json!(format!("Rotary encountered an issue while generating credentials with the configured inputs: Salesforce app \"{}\" has no consumers configured for rotation", w.billing.id))
     );
 }
+
+/// A run journaled by an earlier release, in the Salesforce columns it used before the
+/// generic journal (`journal_ct` NULL), still resumes after the upgrade: here one that had
+/// staged its credential when its worker died.
+#[tokio::test]
+async fn a_half_finished_run_in_the_old_columns_resumes_after_the_upgrade() {
+    use secrecy::ExposeSecret;
+    let w = world().await;
+    let id = w.create().await;
+    let client = rotary::providers::salesforce::SalesforceClient::new(
+        rotary::providers::url_guard::http_client(std::time::Duration::from_secs(5), true),
+        &w.org_base,
+        &w.connector.key,
+        secrecy::SecretString::from(w.connector.secret.clone()),
+    );
+    // What the old engine had done: retired (nothing to free on a fresh app: the original
+    // credential is the primary, the slot holds only the first rotation's Rotated one, which
+    // the old retire step deleted) and staged.
+    let consumer = client.consumers(&w.billing.id).await.unwrap()[0].clone();
+    for record in client.staged(&w.billing.id, &consumer.id).await.unwrap() {
+        client
+            .delete_staged(&w.billing.id, &consumer.id, &record.id)
+            .await
+            .unwrap();
+    }
+    let staged = client.stage(&w.billing.id, &consumer.id).await.unwrap();
+    let state = w.app.state.as_ref().unwrap();
+    let project = uuid::Uuid::parse_str(&w.project).unwrap();
+    let key = rotary::access::project_key_by_id(state, project)
+        .await
+        .unwrap()
+        .unwrap();
+    let run_id = uuid::Uuid::new_v4();
+    let secret_ct = key.seal(
+        staged.secret.expose_secret().as_bytes(),
+        &format!("rotation-run-secret:{run_id}"),
+    );
+    sqlx::query(
+        "INSERT INTO rotation_runs (id, rotation_id, trigger, step, phase, outcome, lease_owner, lease_expires_at, \
+         consumer_id, staged_id, staged_key, staged_secret_ct, staged_url) \
+         VALUES ($1, $2::uuid, 'manual', 'staged', 3, 'running', 'a-worker-of-the-old-release', now() - interval '1 minute', \
+         $3, $4, $5, $6, $7)",
+    )
+    .bind(run_id)
+    .bind(&id)
+    .bind(&consumer.id)
+    .bind(&staged.id)
+    .bind(&staged.key)
+    .bind(&secret_ct)
+    .bind(&staged.url)
+    .execute(&w.app.pool)
+    .await
+    .unwrap();
+
+    // rotate-secrets takes the dead run over and finishes it: it activates and publishes the
+    // credential the old run staged, and stages nothing new.
+    let events = |e: Value| {
+        e.as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "staged")
+            .count()
+    };
+    let staged_before = events(w.control(Method::GET, "events", Value::Null).await);
+    let r = w.rotate(&id).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(w.mapped().await.0, staged.key);
+    w.assert_converged(&id).await;
+    assert_eq!(
+        events(w.control(Method::GET, "events", Value::Null).await),
+        staged_before
+    );
+    let runs = w.app.get(&format!("{BASE}/{id}/runs"), &w.token).await;
+    let resumed = runs.body["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == json!(run_id))
+        .cloned()
+        .unwrap();
+    assert_eq!(resumed["outcome"], "succeeded");
+    assert_eq!(resumed["attempts"], 2);
+}

@@ -421,3 +421,39 @@ async fn when_a_replica_is_killed_mid_run_the_others_finish_its_runs() {
     .unwrap();
     assert_eq!(killed_finished, 0, "no run is left with the dead replica");
 }
+
+/// A rotation of a type this binary does not know (written by a newer replica during a
+/// rolling upgrade) is never claimed or taken over here, so it is never failed here either.
+#[tokio::test]
+async fn rotations_of_unknown_types_are_left_to_replicas_that_know_them() {
+    let w = scheduled_world().await;
+    let id = w.create().await;
+    // A dead worker's open run of it, and it is due.
+    sqlx::query("UPDATE secret_rotations SET type = 'from-a-newer-release', next_rotation_at = now() - interval '1 minute' WHERE id = $1::uuid")
+        .bind(&id)
+        .execute(&w.app.pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO rotation_runs (id, rotation_id, trigger, lease_owner, lease_expires_at) \
+         VALUES (gen_random_uuid(), $1::uuid, 'scheduled', 'gone-worker', now() - interval '1 minute')",
+    )
+    .bind(&id)
+    .execute(&w.app.pool)
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (attempts, outcome): (i32, String) =
+        sqlx::query_as("SELECT attempts, outcome FROM rotation_runs WHERE rotation_id = $1::uuid AND trigger = 'scheduled'")
+            .bind(&id)
+            .fetch_one(&w.app.pool)
+            .await
+            .unwrap();
+    assert_eq!((attempts, outcome.as_str()), (1, "running"));
+    assert_eq!(
+        w.app
+            .count("rotation_runs WHERE trigger = 'scheduled'")
+            .await,
+        1
+    );
+}

@@ -1,0 +1,83 @@
+//! The rotation types this binary knows, type-erased (crates.io's `JobRegistry` is the model):
+//! the scheduler, rotate-secrets and crash recovery find a run's type by its slug. A replica
+//! claims only rotations of types it knows, so a rolling upgrade that adds a type never has
+//! an older replica fail its runs.
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+
+use crate::rotation::engine::{self, RunError};
+use crate::rotation::provider::{Phase, RotationType};
+use crate::state::AppState;
+use crate::store::rotations::{RotationRow, RunRow};
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+pub trait RegisteredType: Send + Sync {
+    fn slug(&self) -> &'static str;
+    fn name(&self) -> &'static str;
+    /// The labels of the phases a run journals, in order (tests enumerate crash points).
+    fn phase_labels(&self) -> Vec<&'static str>;
+    fn execute<'a>(
+        &'a self,
+        state: &'a AppState,
+        run: RunRow,
+        rotation: RotationRow,
+    ) -> BoxFuture<'a, Result<RotationRow, RunError>>;
+}
+
+/// A rotation type in the registry.
+pub struct Entry<T>(PhantomData<fn() -> T>);
+
+impl<T> Entry<T> {
+    pub const fn new() -> Self {
+        Entry(PhantomData)
+    }
+}
+
+impl<T> Default for Entry<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: RotationType> RegisteredType for Entry<T> {
+    fn slug(&self) -> &'static str {
+        T::TYPE
+    }
+    fn name(&self) -> &'static str {
+        T::NAME
+    }
+    fn phase_labels(&self) -> Vec<&'static str> {
+        T::PHASES
+            .iter()
+            .map(|p| T::label(*p))
+            .chain([T::label(Phase::Published)])
+            .collect()
+    }
+    fn execute<'a>(
+        &'a self,
+        state: &'a AppState,
+        run: RunRow,
+        rotation: RotationRow,
+    ) -> BoxFuture<'a, Result<RotationRow, RunError>> {
+        Box::pin(engine::execute_typed::<T>(state, run, rotation))
+    }
+}
+
+/// Every rotation type: one line each.
+pub static TYPES: &[&dyn RegisteredType] = &[
+    &Entry::<crate::providers::salesforce::rotation::SalesforceOAuthCredentials>::new(),
+    #[cfg(all(feature = "crash-points", debug_assertions))]
+    &Entry::<crate::rotation::fake::FakeRotation>::new(),
+];
+
+pub fn by_slug(slug: &str) -> Option<&'static dyn RegisteredType> {
+    TYPES.iter().copied().find(|t| t.slug() == slug)
+}
+
+/// The slugs of every known type (the scheduler claims only these).
+pub fn slugs() -> Vec<String> {
+    TYPES.iter().map(|t| t.slug().to_string()).collect()
+}
