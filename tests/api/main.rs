@@ -12,6 +12,8 @@ mod crash;
 mod dashboard;
 mod dev;
 #[cfg(feature = "crash-points")]
+mod engine_fake;
+#[cfg(feature = "crash-points")]
 mod engine_faults;
 mod errors;
 mod folders;
