@@ -979,17 +979,32 @@ pub async fn delete(
     ApiInput(q): ApiInput<DeleteQuery>,
 ) -> ApiResult<Json<RotationEnvelope>> {
     let (row, _) = rotation_for(&state, &auth, id, Action::Delete, true).await?;
-    if run_in_flight(&state, id).await?.is_some() {
-        return Err(ApiError::bad_request(IN_PROGRESS));
-    }
-    if q.revoke_generated_credentials {
-        revoke(&state, &row).await?;
-    }
     let deleted = view(&state, row.clone()).await?;
-    let mut tx = state.pool.begin().await?;
-    secrets::release_owned(&mut tx, id, q.delete_secrets).await?;
-    store::delete(&mut tx, id).await?;
-    tx.commit().await?;
+    if q.revoke_generated_credentials {
+        // A revoke is a run: it takes the rotation's one open-run slot first, so no rotation
+        // can stage a credential between the check and the revoke that the delete would then
+        // orphan. The engine revokes, then deletes.
+        let run = {
+            let mut tx = state.pool.begin().await?;
+            let run = take_the_run_slot(&state, &mut tx, id, "revoke").await?;
+            if q.delete_secrets {
+                store::set_note(&mut tx, run.id, engine::DELETE_SECRETS_NOTE).await?;
+            }
+            tx.commit().await?;
+            store::get_run(&state.pool, run.id).await?
+        };
+        match engine::execute(&state, run).await {
+            Ok(_) => {}
+            Err(RunError::Abandoned(message)) => return Err(ApiError::bad_request(message)),
+            Err(e) => return Err(ApiError::RotationFailed(e.message().to_string())),
+        }
+    } else {
+        let mut tx = state.pool.begin().await?;
+        take_the_run_slot(&state, &mut tx, id, "delete").await?;
+        secrets::release_owned(&mut tx, id, q.delete_secrets).await?;
+        store::delete(&mut tx, id).await?;
+        tx.commit().await?;
+    }
     audit(&state, Actor::Identity(&auth), &row, "DELETE_SECRET_ROTATION", "success",
         json!({"deleteSecrets": q.delete_secrets, "revokeGeneratedCredentials": q.revoke_generated_credentials})).await;
     tracing::info!(rotation_id = %id, delete_secrets = q.delete_secrets, revoked = q.revoke_generated_credentials, "rotation deleted");
@@ -998,64 +1013,29 @@ pub async fn delete(
     }))
 }
 
-/// Deletes the previous credential Rotary left in the staged slot, then disables OAuth on the
-/// app (the only way the API offers to stop the primary credential).
-async fn revoke(state: &AppState, row: &RotationRow) -> ApiResult<()> {
-    let app_name = row.parameters["appName"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let app_id = row.parameters["appId"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let failed = |reason: String| {
-        ApiError::bad_request(format!(
-            "Failed to disable OAuth on Salesforce External Client App \"{app_name}\": {reason}"
-        ))
-    };
-    let connection = app_connections::find(&state.pool, row.org_id, row.connection_id)
+/// Opens the rotation's one run (for a delete or a revoke) in `tx`, with the rotation's row
+/// locked, so the scheduler skips it and a rotate-secrets waits. A run in flight refuses; a
+/// run whose worker died is cancelled first (its lease or its process is gone).
+async fn take_the_run_slot(
+    state: &AppState,
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    id: Uuid,
+    trigger: &str,
+) -> ApiResult<RunRow> {
+    store::find_for_update(tx, id)
         .await?
-        .ok_or_else(|| failed("the app connection no longer exists".into()))?;
-    let client = connections::salesforce_client(state, &connection).await?;
-    let project = projects::find_project(&state.pool, row.project_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Project not found"))?;
-    let slots = crate::rotation::journal::open_slots::<SalesforceOAuthCredentials>(
-        &project_key(state, &project)?,
-        row,
-    )?
-    .items;
-    let ours: Vec<&str> = slots.iter().map(|s| s.consumer_key.as_str()).collect();
-    if let Ok(consumers) = client.consumers(&app_id).await {
-        for consumer in consumers.iter().take(1) {
-            for record in client
-                .staged(&app_id, &consumer.id)
-                .await
-                .map_err(|e| failed(e.message))?
-            {
-                if ours.contains(&record.key.as_str()) {
-                    client
-                        .delete_staged(&app_id, &consumer.id, &record.id)
-                        .await
-                        .map_err(|e| failed(e.message))?;
-                }
-            }
-        }
+        .ok_or_else(|| not_found(id, true))?;
+    if let Some(run) =
+        store::insert_run(tx, id, trigger, engine::worker_id(), state.lease_seconds).await?
+    {
+        return Ok(run);
     }
-    let policy = client
-        .find_policy(&app_name)
-        .await
-        .map_err(|e| failed(e.message))?
-        .ok_or_else(|| {
-            failed(format!(
-                "no ExtlClntAppConfigurablePolicies belongs to \"{app_name}\""
-            ))
-        })?;
-    client
-        .disable_oauth(&policy, &app_name)
-        .await
-        .map_err(|e| failed(e.message))
+    if store::cancel_dead_run(tx, id, "cancelled: the rotation was deleted").await? == 0 {
+        return Err(ApiError::bad_request(IN_PROGRESS));
+    }
+    store::insert_run(tx, id, trigger, engine::worker_id(), state.lease_seconds)
+        .await?
+        .ok_or_else(|| ApiError::bad_request(IN_PROGRESS))
 }
 
 // ---- credentials, rotate, check, runs ------------------------------------------------------
@@ -1136,7 +1116,16 @@ pub async fn rotate_secrets(
             engine::worker_id(),
             state.lease_seconds,
         )
-        .await?
+        .await
+        .map_err(|e| match &e {
+            // A delete that held the rotation's row committed first.
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("23503") => {
+                ApiError::not_found(format!(
+                    "Secret Rotation with ID \"{id}\" was deleted before it could be rotated"
+                ))
+            }
+            _ => e.into(),
+        })?
     };
     let run = match run {
         Some(run) => run,
@@ -1244,7 +1233,7 @@ pub async fn check_credentials(
 #[serde(rename_all = "camelCase")]
 pub struct RunView {
     pub id: Uuid,
-    /// create, manual or scheduled.
+    /// create, manual, scheduled, or revoke (a DELETE with revokeGeneratedCredentials that failed).
     pub trigger: String,
     /// The last durable step: started, retired, staged, activated, published.
     pub step: String,

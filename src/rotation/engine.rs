@@ -33,6 +33,9 @@ use crate::store::secrets::{self, NewSecret};
 
 pub use crate::providers::salesforce::rotation::SELF_ROTATION;
 
+/// A revoke run's note when the DELETE also asked to delete the mapped secrets.
+pub const DELETE_SECRETS_NOTE: &str = "deleteSecrets";
+
 /// How many times a phase is tried in one go when it fails transiently.
 const STEP_ATTEMPTS: u32 = 3;
 
@@ -288,7 +291,54 @@ impl<'a> Exec<'a> {
             db: &self.state.pool,
             key: self.key,
         };
+        if self.run.trigger == "revoke" {
+            return self.revoke(&mut work).await;
+        }
         self.drive(&mut work).await
+    }
+
+    /// A revoke run (DELETE with `revokeGeneratedCredentials`): it holds the rotation's one
+    /// open-run slot, so no rotation can start under it; the type revokes, then one fenced
+    /// transaction deletes the rotation (and, when asked, its mapped secrets). A crash
+    /// mid-revoke is taken over and finished like any run.
+    async fn revoke<T: RotationType>(&mut self, work: &mut Run<'a, T>) -> Result<(), RunError> {
+        let attempt = std::panic::AssertUnwindSafe(T::revoke(work)).catch_unwind();
+        let result = match attempt.await {
+            Ok(result) => result,
+            Err(panic) => Err(StepError::Panicked(panic_text(&panic))),
+        };
+        if let Err(error) = result {
+            self.log_failure("revoke", &error);
+            let message = match &error {
+                StepError::Setup(m) => m.clone(),
+                other => format!("{ERROR_PREFIX}{}", other.reason()),
+            };
+            if let Ok(mut tx) = self.state.pool.begin().await {
+                if let Ok(true) =
+                    rotations::finish_run(&mut tx, &self.run, "started", "failed", Some(&message))
+                        .await
+                {
+                    let _ = tx.commit().await;
+                }
+            }
+            return Err(RunError::Abandoned(message));
+        }
+        let delete_secrets = self.run.note.as_deref() == Some(DELETE_SECRETS_NOTE);
+        let deleted = async {
+            let mut tx = self.state.pool.begin().await?;
+            if !rotations::finish_run(&mut tx, &self.run, "revoked", "succeeded", None).await? {
+                return Err(StepError::LostLease);
+            }
+            secrets::release_owned(&mut tx, self.rotation.id, delete_secrets).await?;
+            rotations::delete(&mut tx, self.rotation.id).await?;
+            tx.commit().await?;
+            Ok(())
+        }
+        .await;
+        deleted.map_err(|e| {
+            self.log_failure("revoke", &e);
+            RunError::Interrupted(e.reason())
+        })
     }
 
     fn phase(&self) -> Phase {

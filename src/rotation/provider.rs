@@ -289,6 +289,13 @@ pub trait RotationType: Sized + Send + Sync + 'static {
         async {}
     }
 
+    /// DELETE …?revokeGeneratedCredentials=true: revoke what the rotation issued, over every
+    /// slot; idempotent (a crash mid-revoke runs it again). A `Setup` error's message is the
+    /// answer's.
+    fn revoke(_run: &mut Run<'_, Self>) -> impl Future<Output = StepResult> + Send {
+        async { Ok(()) }
+    }
+
     /// Whether the provider already switched to the issued credential although the phase
     /// that switches it failed (its answer was lost, or a later step of it failed): then the
     /// run is past its point of no return after all.

@@ -489,6 +489,36 @@ pub async fn failed_runs(db: &PgPool, rotation_id: Uuid) -> sqlx::Result<Vec<Run
     .await
 }
 
+/// Sets a run's note (a revoke run remembers `deleteSecrets` in it).
+pub async fn set_note(db: &mut PgConnection, run_id: Uuid, note: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE rotation_runs SET note = $2 WHERE id = $1")
+        .bind(run_id)
+        .bind(note)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Ends the rotation's open run when its worker is gone (lease expired or process dead);
+/// how many it ended (0: none, or one in flight).
+pub async fn cancel_dead_run(
+    db: &mut PgConnection,
+    rotation_id: Uuid,
+    why: &str,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query(&format!(
+        "UPDATE rotation_runs SET outcome = 'cancelled', error = $2, finished_at = now(), updated_at = now(), \
+         lease_expires_at = NULL WHERE rotation_id = $1 AND outcome = 'running' \
+         AND (lease_expires_at IS NULL OR lease_expires_at < now() OR {})",
+        crate::rotation::liveness::HOLDER_GONE
+    ))
+    .bind(rotation_id)
+    .bind(why)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// The rotation, locked until the transaction ends.
 pub async fn find_for_update(db: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<RotationRow>> {
     sqlx::query_as("SELECT * FROM secret_rotations WHERE id = $1 FOR UPDATE")

@@ -1216,3 +1216,59 @@ async fn a_half_finished_run_in_the_old_columns_resumes_after_the_upgrade() {
     assert_eq!(resumed["outcome"], "succeeded");
     assert_eq!(resumed["attempts"], 2);
 }
+
+/// A revoke is a run: while it talks to Salesforce it holds the rotation's one open-run slot,
+/// so neither rotate-secrets nor the scheduler can stage a credential underneath it that the
+/// delete would then orphan.
+#[tokio::test]
+async fn a_revoke_holds_the_run_slot_so_nothing_rotates_underneath_it() {
+    let w = world().await;
+    let id = w.create().await;
+    w.control(Method::PUT, "faults", json!([{"id": "l", "match": {"op": "list_consumers"}, "action": {"latch": "hold"}, "phase": "before"}])).await;
+    let revoke = {
+        let (base, token, id) = (w.app.base.clone(), w.token.clone(), id.clone());
+        tokio::spawn(async move {
+            reqwest::Client::new()
+                .delete(format!(
+                    "{base}{BASE}/{id}?deleteSecrets=true&revokeGeneratedCredentials=true"
+                ))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    };
+    for _ in 0..100 {
+        if w.app
+            .count("rotation_runs WHERE outcome = 'running' AND trigger = 'revoke'")
+            .await
+            == 1
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    w.control(Method::DELETE, "faults", Value::Null).await;
+    let r = w.rotate(&id).await;
+    assert_error(
+        &r,
+        400,
+        "BadRequest",
+        json!("A rotation is already in progress. Please try again shortly."),
+    );
+    w.control(Method::POST, "latches/hold/release", Value::Null)
+        .await;
+    assert_eq!(revoke.await.unwrap(), 200);
+    assert_eq!(w.app.count("secret_rotations").await, 0);
+    assert_eq!(w.app.count("secrets").await, 0);
+    let state = w.control(Method::GET, "state", Value::Null).await;
+    assert_eq!(state["apps"][1]["oauthEnabled"], false);
+    // Nothing was staged while the revoke ran: the slot holds the app's original credential.
+    assert_eq!(state["apps"][1]["consumers"][0]["slot"]["state"], "Rotated");
+    assert_eq!(
+        state["apps"][1]["consumers"][0]["slot"]["cred"]["key"],
+        json!(w.billing.key)
+    );
+}

@@ -154,6 +154,55 @@ impl RotationType for SalesforceOAuthCredentials {
         }
     }
 
+    /// Deletes the previous credential Rotary left in the staged slot, then disables OAuth on
+    /// the app (the only way the API offers to stop the primary credential).
+    async fn revoke(run: &mut SfRun<'_>) -> StepResult {
+        let app_id = run.params.app_id.clone();
+        let app_name = run.params.app_name.clone();
+        let failed = |reason: String| {
+            StepError::Setup(format!(
+                "Failed to disable OAuth on Salesforce External Client App \"{app_name}\": {reason}"
+            ))
+        };
+        let ours: Vec<String> = run
+            .slots
+            .items
+            .iter()
+            .map(|s| s.consumer_key.clone())
+            .collect();
+        if let Ok(consumers) = run.client.consumers(&app_id).await {
+            for consumer in consumers.iter().take(1) {
+                for record in run
+                    .client
+                    .staged(&app_id, &consumer.id)
+                    .await
+                    .map_err(|e| failed(e.message))?
+                {
+                    if ours.contains(&record.key) {
+                        run.client
+                            .delete_staged(&app_id, &consumer.id, &record.id)
+                            .await
+                            .map_err(|e| failed(e.message))?;
+                    }
+                }
+            }
+        }
+        let policy = run
+            .client
+            .find_policy(&app_name)
+            .await
+            .map_err(|e| failed(e.message))?
+            .ok_or_else(|| {
+                failed(format!(
+                    "no ExtlClntAppConfigurablePolicies belongs to \"{app_name}\""
+                ))
+            })?;
+        run.client
+            .disable_oauth(&policy, &app_name)
+            .await
+            .map_err(|e| failed(e.message))
+    }
+
     async fn switched_meanwhile(run: &SfRun<'_>) -> bool {
         let (Some(issued), Some(consumer_id)) = (&run.issued, &run.journal.consumer_id) else {
             return false;
