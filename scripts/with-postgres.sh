@@ -38,6 +38,17 @@ PORT=${ROTARY_PG_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("
 if [ ! -f "$DIR/data/PG_VERSION" ]; then
   as_pg "$PGBIN/initdb" -D "$DIR/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
 fi
+# The superuser (DATABASE_URL) logs in without a password; every other role needs its own
+# (scram-sha-256): the Postgres rotation tests check that old and new passwords really work.
+cat > "$DIR/data/pg_hba.conf" <<'HBA'
+local all postgres trust
+host  all postgres 127.0.0.1/32 trust
+host  all postgres ::1/128 trust
+local all all scram-sha-256
+host  all all 127.0.0.1/32 scram-sha-256
+host  all all ::1/128 scram-sha-256
+HBA
+[ "$(id -u)" = 0 ] && chown postgres:postgres "$DIR/data/pg_hba.conf"
 
 stop() {
   as_pg "$PGBIN/pg_ctl" -D "$DIR/data" -m fast stop >/dev/null 2>&1 || true

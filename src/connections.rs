@@ -52,6 +52,31 @@ pub async fn sealing_key(state: &AppState, project_id: Option<Uuid>) -> ApiResul
     }
 }
 
+/// Seals any connection type's credentials (its `Serialize` writes secrets through
+/// `rotation::provider::sealed::expose`), under the same key and AAD as Salesforce's.
+pub fn seal_as<C: Serialize>(key: &Key, id: Uuid, credentials: &C) -> Vec<u8> {
+    let plain = zeroize::Zeroizing::new(serde_json::to_vec(credentials).unwrap_or_default());
+    key.seal(&plain, &aad(id))
+}
+
+/// Opens any connection type's credentials.
+pub async fn open_as<C: serde::de::DeserializeOwned>(
+    state: &AppState,
+    row: &ConnectionRow,
+) -> ApiResult<C> {
+    let key = sealing_key(state, row.project_id).await?;
+    let plain =
+        zeroize::Zeroizing::new(key.open(&row.credentials_ct, &aad(row.id)).map_err(|e| {
+            ApiError::Internal(anyhow::anyhow!("opening app connection {}: {e}", row.id))
+        })?);
+    serde_json::from_slice(&plain).map_err(|e| {
+        ApiError::Internal(anyhow::anyhow!(
+            "app connection {} credentials: {e}",
+            row.id
+        ))
+    })
+}
+
 pub fn seal(key: &Key, id: Uuid, credentials: &SalesforceCredentials) -> Vec<u8> {
     let plain = zeroize::Zeroizing::new(
         serde_json::json!({

@@ -106,6 +106,32 @@ pub fn is_internal(ip: IpAddr) -> bool {
     }
 }
 
+/// The addresses of a database host (a name or an IP literal), each checked: none may be
+/// internal unless allowed. The caller connects to one of exactly these addresses.
+pub async fn resolve_host(
+    host: &str,
+    port: u16,
+    allow_internal: bool,
+) -> Result<Vec<std::net::SocketAddr>, String> {
+    let bare = host.trim().trim_matches(['[', ']']);
+    let addresses: Vec<std::net::SocketAddr> = match bare.parse::<IpAddr>() {
+        Ok(ip) => vec![std::net::SocketAddr::new(ip, port)],
+        Err(_) => tokio::net::lookup_host((bare, port))
+            .await
+            .map_err(|_| format!("the host '{bare}' cannot be resolved"))?
+            .collect(),
+    };
+    if addresses.is_empty() {
+        return Err(format!("the host '{bare}' cannot be resolved"));
+    }
+    if !allow_internal && addresses.iter().any(|a| is_internal(a.ip())) {
+        return Err(format!(
+            "the host '{bare}' is a local or private address; set ROTARY_ALLOW_INTERNAL_URLS=true to allow it"
+        ));
+    }
+    Ok(addresses)
+}
+
 /// Refuses a URL whose host is an internal IP literal (names are checked when they are
 /// resolved, by `GuardedResolver`). Cheap: no lookup. Used before every request, since a
 /// literal never reaches the resolver.

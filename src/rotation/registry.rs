@@ -69,6 +69,7 @@ impl<T: RotationType> RegisteredType for Entry<T> {
 /// Every rotation type: one line each.
 pub static TYPES: &[&dyn RegisteredType] = &[
     &Entry::<crate::providers::salesforce::rotation::SalesforceOAuthCredentials>::new(),
+    &Entry::<crate::providers::postgres::rotation::PostgresCredentials>::new(),
     #[cfg(all(feature = "crash-points", debug_assertions))]
     &Entry::<crate::rotation::fake::FakeRotation>::new(),
 ];

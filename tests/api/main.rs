@@ -22,6 +22,7 @@ mod identities;
 mod leaks;
 mod mock_salesforce;
 mod openapi;
+mod postgres;
 mod projects;
 mod robustness;
 mod rotations;

@@ -1,0 +1,6 @@
+//! What the SQL rotation types share (postgres today; mysql, mssql and oracledb next): the
+//! password generator and the `rotationStatement` template. Each dialect quotes identifiers
+//! and literals itself.
+
+pub mod password;
+pub mod statement;

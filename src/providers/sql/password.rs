@@ -1,0 +1,197 @@
+//! Infisical's password generator (`generatePassword`) and `passwordRequirements`, with one
+//! difference: symbols that could end a SQL literal or identifier, split a statement or open a
+//! template (`' " \ ; { }`, whitespace, control characters) are refused, so a generated
+//! password can always be inlined into a statement safely.
+
+use rand::seq::SliceRandom;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+const LOWER: &str = "abcdefghijklmnopqrstuvwxyz";
+const UPPER: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+const DIGITS: &str = "0123456789";
+pub const DEFAULT_SYMBOLS: &str = "-_.~!*";
+/// Symbols a password may never hold (see the module's comment).
+pub const FORBIDDEN_SYMBOLS: &str = "'\"\\;{}`";
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Required {
+    pub lowercase: u32,
+    pub uppercase: u32,
+    pub digits: u32,
+    pub symbols: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordRequirements {
+    pub length: u32,
+    pub required: Required,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_symbols: Option<String>,
+}
+
+impl Default for PasswordRequirements {
+    fn default() -> Self {
+        PasswordRequirements {
+            length: 48,
+            required: Required {
+                lowercase: 1,
+                uppercase: 1,
+                digits: 1,
+                symbols: 0,
+            },
+            allowed_symbols: None,
+        }
+    }
+}
+
+impl PasswordRequirements {
+    /// What is wrong with these requirements, in Infisical's words where it has them.
+    pub fn problem(&self) -> Option<String> {
+        if self.length < 1 {
+            return Some("Password length must be a positive number".into());
+        }
+        if self.length >= 250 {
+            return Some("Password length must be less than 250".into());
+        }
+        let r = self.required;
+        if r.lowercase + r.uppercase + r.digits + r.symbols == 0 {
+            return Some("At least one character type must be required".into());
+        }
+        if r.lowercase + r.uppercase + r.digits + r.symbols > self.length {
+            return Some("Sum of required characters cannot exceed the total length".into());
+        }
+        if let Some(symbols) = &self.allowed_symbols {
+            if let Some(bad) = symbols
+                .chars()
+                .find(|c| FORBIDDEN_SYMBOLS.contains(*c) || c.is_whitespace() || c.is_control())
+            {
+                return Some(format!(
+                    "allowedSymbols cannot contain {bad:?}: it could end a quoted SQL value"
+                ));
+            }
+            if !symbols.is_empty() && !symbols.chars().any(|c| c.is_ascii_punctuation()) {
+                return Some("Invalid symbols".into());
+            }
+        }
+        None
+    }
+
+    fn symbols(&self) -> Vec<char> {
+        let set: String = self
+            .allowed_symbols
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .unwrap_or(DEFAULT_SYMBOLS)
+            .chars()
+            .filter(|c| !FORBIDDEN_SYMBOLS.contains(*c) && !c.is_whitespace() && !c.is_control())
+            .collect();
+        if set.is_empty() {
+            DEFAULT_SYMBOLS.chars().collect()
+        } else {
+            set.chars().collect()
+        }
+    }
+}
+
+/// A password meeting `req`: the required count from each class, the rest from the union of
+/// the classes that are required at all, shuffled; from the OS's random source.
+pub fn generate(req: &PasswordRequirements) -> String {
+    let mut rng = rand::rngs::OsRng;
+    let symbols = req.symbols();
+    let classes: [(Vec<char>, u32); 4] = [
+        (LOWER.chars().collect(), req.required.lowercase),
+        (UPPER.chars().collect(), req.required.uppercase),
+        (DIGITS.chars().collect(), req.required.digits),
+        (symbols, req.required.symbols),
+    ];
+    let mut out: Vec<char> = Vec::with_capacity(req.length as usize);
+    let mut pool: Vec<char> = Vec::new();
+    for (chars, count) in &classes {
+        for _ in 0..*count {
+            out.push(chars[rng.gen_range(0..chars.len())]);
+        }
+        if *count > 0 {
+            pool.extend(chars);
+        }
+    }
+    while out.len() < req.length as usize {
+        out.push(pool[rng.gen_range(0..pool.len())]);
+    }
+    out.shuffle(&mut rng);
+    out.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_is_48_letters_and_digits_with_each_class() {
+        for _ in 0..100 {
+            let p = generate(&PasswordRequirements::default());
+            assert_eq!(p.len(), 48);
+            assert!(p.chars().all(|c| c.is_ascii_alphanumeric()), "{p}");
+            assert!(p.chars().any(|c| c.is_ascii_lowercase()));
+            assert!(p.chars().any(|c| c.is_ascii_uppercase()));
+            assert!(p.chars().any(|c| c.is_ascii_digit()));
+        }
+    }
+
+    #[test]
+    fn symbols_come_from_the_allowed_set_and_never_break_a_literal() {
+        let req = PasswordRequirements {
+            length: 20,
+            required: Required {
+                lowercase: 0,
+                uppercase: 0,
+                digits: 0,
+                symbols: 20,
+            },
+            allowed_symbols: Some("!@#".into()),
+        };
+        assert_eq!(req.problem(), None);
+        let p = generate(&req);
+        assert!(p.chars().all(|c| "!@#".contains(c)), "{p}");
+        for bad in ["'", "\"", "\\", ";", "{", "a b"] {
+            let req = PasswordRequirements {
+                allowed_symbols: Some(format!("!{bad}")),
+                ..req.clone()
+            };
+            assert!(req.problem().is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn infisical_s_rules() {
+        let mut req = PasswordRequirements {
+            length: 0,
+            ..Default::default()
+        };
+        assert_eq!(
+            req.problem().unwrap(),
+            "Password length must be a positive number"
+        );
+        req.length = 250;
+        assert_eq!(
+            req.problem().unwrap(),
+            "Password length must be less than 250"
+        );
+        req.length = 2;
+        assert_eq!(
+            req.problem().unwrap(),
+            "Sum of required characters cannot exceed the total length"
+        );
+        req.required = Required {
+            lowercase: 0,
+            uppercase: 0,
+            digits: 0,
+            symbols: 0,
+        };
+        assert_eq!(
+            req.problem().unwrap(),
+            "At least one character type must be required"
+        );
+    }
+}

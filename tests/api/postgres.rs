@@ -1,0 +1,418 @@
+//! `postgres-credentials` on the engine, against the real PostgreSQL the test scripts start
+//! (scripts/with-postgres.sh: every role but the superuser logs in with a scram password):
+//! a connection role with CREATEROLE and two login roles per test.
+
+use secrecy::SecretString;
+use serde_json::json;
+use sqlx::{Connection, PgConnection};
+use uuid::Uuid;
+
+use rotary::providers::postgres::connection::PostgresConnection;
+use rotary::rotation::engine::{self, RunError};
+use rotary::store::rotations::{self, NewRotation};
+
+use crate::helpers::{captured_logs, fresh_database, spawn_server, test_options, TestApp};
+
+pub struct Pg {
+    pub app: TestApp,
+    pub token: String,
+    pub project: String,
+    pub id: Uuid,
+    pub conn_role: String,
+    pub users: [String; 2],
+    /// The superuser, for setting up and breaking things.
+    pub admin: sqlx::PgPool,
+    host: String,
+    port: u16,
+    database: String,
+}
+
+fn parts(url: &str) -> (String, u16, String) {
+    let rest = url.split_once('@').unwrap().1;
+    let (hostport, database) = rest.split_once('/').unwrap();
+    let (host, port) = hostport.split_once(':').unwrap();
+    (
+        host.to_string(),
+        port.parse().unwrap(),
+        database.to_string(),
+    )
+}
+
+impl Pg {
+    fn state(&self) -> &rotary::AppState {
+        self.app.state.as_ref().unwrap()
+    }
+
+    pub async fn run(&self, trigger: &str) -> Result<(), RunError> {
+        let mut conn = self.app.pool.acquire().await.unwrap();
+        let run = rotations::insert_run(&mut conn, self.id, trigger, engine::worker_id(), 60)
+            .await
+            .unwrap()
+            .expect("no open run");
+        drop(conn);
+        engine::execute(self.state(), run).await.map(|_| ())
+    }
+
+    /// The mapped secrets as an application reads them.
+    pub async fn mapped(&self) -> (String, String) {
+        let r = self
+            .app
+            .get(
+                &format!(
+                    "/api/v3/secrets/raw?workspaceId={}&environment=dev&secretPath=/",
+                    self.project
+                ),
+                &self.token,
+            )
+            .await;
+        let find = |name: &str| {
+            r.body["secrets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["secretKey"] == name)
+                .map(|s| s["secretValue"].as_str().unwrap().to_string())
+                .unwrap_or_default()
+        };
+        (find("POSTGRES_DB_USERNAME"), find("POSTGRES_DB_PASSWORD"))
+    }
+
+    /// Whether a fresh connection with these credentials logs in.
+    pub async fn logs_in(&self, username: &str, password: &str) -> bool {
+        let options = sqlx::postgres::PgConnectOptions::new()
+            .host(&self.host)
+            .port(self.port)
+            .database(&self.database)
+            .username(username)
+            .password(password);
+        match PgConnection::connect_with(&options).await {
+            Ok(conn) => {
+                let _ = conn.close().await;
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// The slots: (username, password) each, and the active index.
+    pub async fn slots(&self) -> (Vec<(String, String)>, usize) {
+        let row = rotations::find(&self.app.pool, self.id)
+            .await
+            .unwrap()
+            .unwrap();
+        let key = rotary::access::project_key_by_id(self.state(), row.project_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let slots = rotary::rotation::journal::open_slots::<
+            rotary::providers::postgres::rotation::PostgresCredentials,
+        >(&key, &row)
+        .unwrap();
+        let items = slots
+            .items
+            .iter()
+            .map(|l| {
+                use secrecy::ExposeSecret;
+                (l.username.clone(), l.password.expose_secret().to_string())
+            })
+            .collect();
+        (items, slots.active_index)
+    }
+
+    /// The mapped login works, it is the active slot, and the run is closed.
+    pub async fn assert_converged(&self, label: &str) {
+        let (user, password) = self.mapped().await;
+        assert!(
+            self.logs_in(&user, &password).await,
+            "{label}: the mapped login works"
+        );
+        let (slots, active) = self.slots().await;
+        assert_eq!(
+            slots[active],
+            (user, password),
+            "{label}: mapped = active slot"
+        );
+        assert_eq!(
+            self.app
+                .count("rotation_runs WHERE outcome = 'running'")
+                .await,
+            0,
+            "{label}: a run was left open"
+        );
+    }
+}
+
+/// A server and a fresh database; the roles; a `postgres` connection; a rotation, created.
+pub async fn pg_world() -> Pg {
+    let url = fresh_database().await;
+    let app = spawn_server(&url, rotary::crypto::Key::generate(), test_options(), false).await;
+    let token = app.admin_token().await;
+    let project = app.create_project(&token, "Databases").await;
+    let project_id = Uuid::parse_str(&project).unwrap();
+    let (host, port, database) = parts(&url);
+    // The test's own statements set passwords too: not logged, so the leak scan below sees
+    // only what Rotary logs.
+    let admin_options = sqlx::ConnectOptions::log_statements(
+        url.parse::<sqlx::postgres::PgConnectOptions>().unwrap(),
+        log::LevelFilter::Off,
+    );
+    let admin = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(admin_options)
+        .await
+        .unwrap();
+    let tag = Uuid::new_v4().simple().to_string()[..10].to_string();
+    let conn_role = format!("rotary_conn_{tag}");
+    let users = [format!("app_user_1_{tag}"), format!("app_user_2_{tag}")];
+    for sql in [
+        format!("CREATE ROLE {conn_role} LOGIN CREATEROLE PASSWORD 'conn-pw-{tag}'"),
+        format!("CREATE ROLE {} LOGIN PASSWORD 'initial-1'", users[0]),
+        format!("CREATE ROLE {} LOGIN PASSWORD 'initial-2'", users[1]),
+        // PostgreSQL 16 and later also want ADMIN OPTION on the roles it changes.
+        format!("GRANT {} TO {conn_role} WITH ADMIN OPTION", users[0]),
+        format!("GRANT {} TO {conn_role} WITH ADMIN OPTION", users[1]),
+    ] {
+        sqlx::query(&sql).execute(&admin).await.unwrap();
+    }
+    let (org_id, env_id): (Uuid, Uuid) = sqlx::query_as(
+        "SELECT p.org_id, e.id FROM projects p JOIN environments e ON e.project_id = p.id WHERE p.id = $1 AND e.slug = 'dev'",
+    )
+    .bind(project_id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let state = app.state.clone().unwrap();
+    let connection_id = Uuid::new_v4();
+    let credentials = PostgresConnection {
+        host: host.clone(),
+        port,
+        database: database.clone(),
+        username: conn_role.clone(),
+        password: SecretString::from(format!("conn-pw-{tag}")),
+        ssl_enabled: false,
+        ssl_reject_unauthorized: false,
+        ssl_certificate: None,
+    };
+    let key = rotary::connections::sealing_key(&state, Some(project_id))
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO app_connections (id, org_id, project_id, app, method, name, public_config, credentials_ct) \
+         VALUES ($1, $2, $3, 'postgres', 'username-and-password', 'pg', $4, $5)",
+    )
+    .bind(connection_id)
+    .bind(org_id)
+    .bind(project_id)
+    .bind(json!({"host": host, "port": port, "database": database, "username": conn_role}))
+    .bind(rotary::connections::seal_as(&key, connection_id, &credentials))
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let id = Uuid::new_v4();
+    let new = NewRotation {
+        id,
+        org_id,
+        project_id,
+        env_id,
+        folder_path: "/".into(),
+        folder_id: env_id,
+        rotation_type: "postgres-credentials".into(),
+        name: "my-pg-rotation".into(),
+        description: None,
+        connection_id,
+        parameters: json!({"username1": users[0], "username2": users[1]}),
+        secrets_mapping: json!({"username": "POSTGRES_DB_USERNAME", "password": "POSTGRES_DB_PASSWORD"}),
+        is_auto_rotation_enabled: false,
+        rotation_interval: 30,
+        rotate_at_hours: 0,
+        rotate_at_minutes: 0,
+        target: None,
+    };
+    let run = {
+        let mut tx = app.pool.begin().await.unwrap();
+        let run = rotations::insert_creating(&mut tx, &new, engine::worker_id(), 60)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        run
+    };
+    let pg = Pg {
+        app,
+        token,
+        project,
+        id,
+        conn_role,
+        users,
+        admin,
+        host,
+        port,
+        database,
+    };
+    engine::execute(pg.state(), run).await.unwrap();
+    pg.assert_converged("create").await;
+    pg
+}
+
+#[tokio::test]
+async fn the_two_users_alternate_and_the_previous_password_keeps_working() {
+    let pg = pg_world().await;
+    let first = pg.mapped().await;
+    assert_eq!(first.0, pg.users[0]);
+    assert_eq!(first.1.len(), 48);
+    assert!(
+        !pg.logs_in(&pg.users[0], "initial-1").await,
+        "the old password is gone"
+    );
+    pg.run("manual").await.unwrap();
+    pg.assert_converged("rotation 1").await;
+    let second = pg.mapped().await;
+    assert_eq!(second.0, pg.users[1]);
+    // Dual-phase: consumers holding the previous login keep working for an interval.
+    assert!(pg.logs_in(&first.0, &first.1).await);
+    pg.run("manual").await.unwrap();
+    pg.assert_converged("rotation 2").await;
+    let third = pg.mapped().await;
+    assert_eq!(third.0, pg.users[0]);
+    assert!(!pg.logs_in(&first.0, &first.1).await, "retired");
+    assert!(pg.logs_in(&second.0, &second.1).await);
+}
+
+#[tokio::test]
+async fn a_consumer_logging_in_during_100_rotations_never_fails() {
+    let pg = std::sync::Arc::new(pg_world().await);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let consumer = {
+        let (pg, stop) = (pg.clone(), stop.clone());
+        tokio::spawn(async move {
+            let (mut logins, mut failures) = (0u32, Vec::new());
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let (user, password) = pg.mapped().await;
+                if pg.logs_in(&user, &password).await {
+                    logins += 1;
+                } else {
+                    failures.push(user);
+                }
+            }
+            (logins, failures)
+        })
+    };
+    for i in 0..100 {
+        pg.run("manual")
+            .await
+            .unwrap_or_else(|e| panic!("rotation {i}: {e:?}"));
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (logins, failures) = consumer.await.unwrap();
+    assert!(
+        failures.is_empty(),
+        "{} failed logins: {failures:?}",
+        failures.len()
+    );
+    assert!(logins > 20, "only {logins} logins");
+    pg.assert_converged("after 100").await;
+}
+
+#[tokio::test]
+async fn the_server_s_refusals_abandon_the_run_and_leave_the_active_login_alone() {
+    let pg = pg_world().await;
+    let before = (pg.mapped().await, pg.slots().await);
+    // The connection role loses its privilege.
+    for sql in [
+        format!("ALTER ROLE {} NOCREATEROLE", pg.conn_role),
+        format!("REVOKE {} FROM {}", pg.users[1], pg.conn_role),
+    ] {
+        sqlx::query(&sql).execute(&pg.admin).await.unwrap();
+    }
+    match pg.run("manual").await {
+        Err(RunError::Abandoned(m)) => assert!(
+            m.contains(&format!(
+                "the connection's role may not change the password of \"{}\"",
+                pg.users[1]
+            )),
+            "{m}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!((pg.mapped().await, pg.slots().await), before);
+    pg.assert_converged("privilege lost").await;
+    for sql in [
+        format!("ALTER ROLE {} CREATEROLE", pg.conn_role),
+        format!(
+            "GRANT {} TO {} WITH ADMIN OPTION",
+            pg.users[1], pg.conn_role
+        ),
+    ] {
+        sqlx::query(&sql).execute(&pg.admin).await.unwrap();
+    }
+    // The inactive user is dropped.
+    sqlx::query(&format!("DROP ROLE {}", pg.users[1]))
+        .execute(&pg.admin)
+        .await
+        .unwrap();
+    match pg.run("manual").await {
+        Err(RunError::Abandoned(m)) => assert!(
+            m.contains(&format!("the role \"{}\" does not exist", pg.users[1])),
+            "{m}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    pg.assert_converged("role dropped").await;
+    // Back as it was, it rotates again.
+    sqlx::query(&format!(
+        "CREATE ROLE {} LOGIN PASSWORD 'again'",
+        pg.users[1]
+    ))
+    .execute(&pg.admin)
+    .await
+    .unwrap();
+    sqlx::query(&format!(
+        "GRANT {} TO {} WITH ADMIN OPTION",
+        pg.users[1], pg.conn_role
+    ))
+    .execute(&pg.admin)
+    .await
+    .unwrap();
+    pg.run("manual").await.unwrap();
+    pg.assert_converged("after the faults").await;
+}
+
+#[tokio::test]
+async fn no_password_is_stored_or_logged_in_plaintext() {
+    let pg = pg_world().await;
+    pg.run("manual").await.unwrap();
+    let (slots, _) = pg.slots().await;
+    let mut secrets: Vec<String> = slots.into_iter().map(|(_, p)| p).collect();
+    secrets.push(format!("conn-pw-{}", &pg.conn_role["rotary_conn_".len()..]));
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+    )
+    .fetch_all(&pg.app.pool)
+    .await
+    .unwrap();
+    for table in tables {
+        let rows: Vec<String> =
+            sqlx::query_scalar(&format!("SELECT row_to_json(t)::text FROM {table} t"))
+                .fetch_all(&pg.app.pool)
+                .await
+                .unwrap();
+        for row in rows {
+            for secret in &secrets {
+                assert!(
+                    !row.contains(secret.as_str()),
+                    "{table} holds a password in plaintext"
+                );
+            }
+        }
+    }
+    let logs = captured_logs();
+    for secret in &secrets {
+        if let Some(at) = logs.find(secret.as_str()) {
+            let start = logs[..at].rfind('\n').map(|i| i + 1).unwrap_or(0);
+            let line = &logs[start..logs[at..].find('\n').map(|i| at + i).unwrap_or(logs.len())];
+            panic!(
+                "a password was logged: {}",
+                line.replace(secret.as_str(), "<PASSWORD>")
+            );
+        }
+    }
+}
