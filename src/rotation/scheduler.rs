@@ -116,7 +116,7 @@ async fn tick(
     slots: &Arc<Semaphore>,
     wake: &Arc<Notify>,
 ) -> Result<Option<Duration>, sqlx::Error> {
-    for rotation_id in rotations::orphaned_rotations(&state.pool).await? {
+    for rotation_id in rotations::orphaned_rotations(&state.pool, worker_id()).await? {
         let Ok(permit) = slots.clone().try_acquire_owned() else {
             return Ok(None);
         };

@@ -183,7 +183,8 @@ pub async fn take_over_expired(
     sqlx::query_as(&format!(
         "UPDATE rotation_runs SET lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3), \
          fence = fence + 1, attempts = attempts + 1, updated_at = now() \
-         WHERE rotation_id = $1 AND outcome = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < now() OR {}) \
+         WHERE rotation_id = $1 AND outcome = 'running' \
+         AND (lease_expires_at IS NULL OR lease_expires_at < now() OR (lease_owner <> $2 AND {})) \
          RETURNING *",
         crate::rotation::liveness::HOLDER_GONE
     ))
@@ -203,14 +204,17 @@ pub async fn open_run(db: &PgPool, rotation_id: Uuid) -> sqlx::Result<Option<Run
 
 /// Rotations with an unfinished run whose lease expired or whose worker is gone: work a
 /// crashed worker left behind.
-pub async fn orphaned_rotations(db: &PgPool) -> sqlx::Result<Vec<Uuid>> {
+pub async fn orphaned_rotations(db: &PgPool, me: &str) -> sqlx::Result<Vec<Uuid>> {
+    // `pg_locks` is read only for runs another worker holds (in a burst: none, every open run
+    // is this worker's own).
     sqlx::query_scalar(&format!(
         "SELECT rotation_id FROM rotation_runs WHERE outcome = 'running' \
-         AND (lease_expires_at IS NULL OR lease_expires_at < now() OR {}) \
+         AND (lease_expires_at IS NULL OR lease_expires_at < now() OR (lease_owner <> $2 AND {})) \
          AND rotation_id IN (SELECT id FROM secret_rotations WHERE type = ANY($1)) ORDER BY created_at",
         crate::rotation::liveness::HOLDER_GONE
     ))
     .bind(crate::rotation::registry::slugs())
+    .bind(me)
     .fetch_all(db)
     .await
 }
