@@ -748,3 +748,56 @@ async fn d6_d11_d12_the_login_limiter_keys_by_parsed_id_and_source_and_stays_sma
     );
     assert!(limiter.len() <= 3, "{} keys", limiter.len());
 }
+
+#[tokio::test]
+async fn d5_parallel_connection_names_and_folder_renames_get_the_400_never_a_500() {
+    let w = world().await;
+    let (base, token) = (w.app.base.clone(), w.token.clone());
+    let body = json!({"name": "twin", "method": "client-credentials", "projectId": w.project,
+        "credentials": {"instanceUrl": w.org_base, "consumerKey": w.connector.key, "consumerSecret": w.connector.secret}});
+    race("connection", || {
+        let (base, token, body) = (base.clone(), token.clone(), body.clone());
+        tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(format!("{base}/api/v1/app-connections/salesforce"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    })
+    .await;
+    // Twenty folders renamed to one name at once.
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        let r = w
+            .app
+            .post(
+                "/api/v2/folders",
+                &w.token,
+                json!({"projectId": w.project, "environment": "dev", "name": format!("f{i}"), "path": "/"}),
+            )
+            .await;
+        ids.push(r.body["folder"]["id"].as_str().unwrap().to_string());
+    }
+    let ids = std::sync::Arc::new(std::sync::Mutex::new(ids));
+    race("folder rename", || {
+        let (base, token) = (base.clone(), token.clone());
+        let id = ids.lock().unwrap().pop().unwrap();
+        tokio::spawn(async move {
+            reqwest::Client::new()
+                .patch(format!("{base}/api/v2/folders/{id}"))
+                .bearer_auth(token)
+                .json(&json!({"name": "same"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    })
+    .await;
+}
