@@ -144,6 +144,11 @@ impl Pg {
 
 /// A server and a fresh database; the roles; a `postgres` connection; a rotation, created.
 pub async fn pg_world() -> Pg {
+    pg_world_via(None).await
+}
+
+/// `pg_world` whose connection reaches the server through `port` (a proxy), when given.
+pub async fn pg_world_via(port_override: Option<u16>) -> Pg {
     let url = fresh_database().await;
     let app = spawn_server(&url, rotary::crypto::Key::generate(), test_options(), false).await;
     let token = app.admin_token().await;
@@ -185,7 +190,7 @@ pub async fn pg_world() -> Pg {
     let connection_id = Uuid::new_v4();
     let credentials = PostgresConnection {
         host: host.clone(),
-        port,
+        port: port_override.unwrap_or(port),
         database: database.clone(),
         username: conn_role.clone(),
         password: SecretString::from(format!("conn-pw-{tag}")),
@@ -415,4 +420,88 @@ async fn no_password_is_stored_or_logged_in_plaintext() {
             );
         }
     }
+}
+
+/// A TCP proxy in front of the test server that lets `allowed` connections through, then
+/// cuts every new one at once: to Rotary, a server that went away.
+struct Proxy {
+    port: u16,
+    allowed: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Proxy {
+    async fn start(target: u16) -> Proxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let allowed = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(usize::MAX));
+        let budget = allowed.clone();
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let left = budget.load(std::sync::atomic::Ordering::SeqCst);
+                if left == 0 {
+                    drop(inbound);
+                    continue;
+                }
+                budget.store(left.saturating_sub(1), std::sync::atomic::Ordering::SeqCst);
+                tokio::spawn(async move {
+                    if let Ok(mut outbound) =
+                        tokio::net::TcpStream::connect(("127.0.0.1", target)).await
+                    {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        });
+        Proxy { port, allowed }
+    }
+
+    fn allow(&self, connections: usize) {
+        self.allowed
+            .store(connections, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[tokio::test]
+async fn the_server_going_away_after_the_alter_leaves_the_run_to_resume_and_consumers_working() {
+    let url = std::env::var("DATABASE_URL").unwrap();
+    let (_, port, _) = parts(&url);
+    let proxy = Proxy::start(port).await;
+    let pg = pg_world_via(Some(proxy.port)).await;
+    let before = (pg.mapped().await, pg.slots().await);
+    // The ALTER goes through (one connection, as the connection's role); the server is gone
+    // when the run logs in as the user to verify.
+    proxy.allow(1);
+    match pg.run("manual").await {
+        Err(RunError::Interrupted(m)) => assert!(m.contains("PostgreSQL"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    // Nothing was published; the active login (untouched) keeps working.
+    assert_eq!((pg.mapped().await, pg.slots().await), before);
+    assert!(pg.logs_in(&before.0 .0, &before.0 .1).await);
+    let (phase, open): (i16, String) = sqlx::query_as(
+        "SELECT phase, outcome FROM rotation_runs WHERE rotation_id = $1 ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(pg.id)
+    .fetch_one(&pg.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (phase, open.as_str()),
+        (3, "running"),
+        "left open after Issued"
+    );
+    // The server is back; the run is resumed from its journal (the same password: it was
+    // applied once and is verified now) and published.
+    proxy.allow(usize::MAX);
+    sqlx::query("UPDATE rotation_runs SET lease_expires_at = now() - interval '1 second' WHERE outcome = 'running'")
+        .execute(&pg.app.pool)
+        .await
+        .unwrap();
+    let run = rotations::take_over_expired(&pg.app.pool, pg.id, "another-worker", 60)
+        .await
+        .unwrap()
+        .expect("taken over");
+    engine::execute(pg.state(), run).await.unwrap();
+    pg.assert_converged("resumed").await;
+    assert_eq!(pg.mapped().await.0, pg.users[1]);
 }
