@@ -2,7 +2,7 @@
 //! read and check of a secret rotation, with its actor and outcome. Writing it never fails the
 //! action it records: a failed write is logged instead.
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -52,4 +52,39 @@ pub async fn record(db: &PgPool, event: Event<'_>) {
     if let Err(e) = result {
         tracing::error!(error = %e, event = event.event_type, "could not write the audit log");
     }
+}
+
+/// An entry about a rotation: its id, type, name, path, environment and connection, plus
+/// `extra`.
+pub async fn rotation(
+    db: &PgPool,
+    actor: Actor<'_>,
+    row: &crate::store::rotations::RotationRow,
+    event_type: &'static str,
+    outcome: &'static str,
+    extra: Value,
+) {
+    let mut metadata = json!({
+        "rotationId": row.id,
+        "type": row.rotation_type,
+        "name": row.name,
+        "secretPath": row.folder_path,
+        "environmentId": row.env_id,
+        "connectionId": row.connection_id,
+    });
+    if let (Some(m), Value::Object(extra)) = (metadata.as_object_mut(), extra) {
+        m.extend(extra);
+    }
+    record(
+        db,
+        Event {
+            org_id: row.org_id,
+            project_id: row.project_id,
+            actor,
+            event_type,
+            outcome,
+            metadata,
+        },
+    )
+    .await;
 }

@@ -2,6 +2,7 @@
 //! the process with one line that names it and says how to fix it, and exit code 2.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use secrecy::SecretString;
 
@@ -77,9 +78,9 @@ pub struct Options {
     /// a crashed worker's run is taken over after this long.
     pub lease_seconds: i64,
     /// Retries of scheduled runs (ROTARY_RETRY_START_SECONDS, ROTARY_RETRY_ATTEMPTS).
-    pub retry: crate::rotation::scheduler::RetryPolicy,
+    pub retry: RetryPolicy,
     /// The scheduler (ROTARY_SCHEDULER_CONCURRENCY, ROTARY_SCHEDULER_PER_CONNECTION).
-    pub scheduler: crate::rotation::scheduler::SchedulerConfig,
+    pub scheduler: SchedulerConfig,
     /// ROTARY_PROVIDER_TIMEOUT_SECONDS: how long one call to Salesforce may take.
     pub provider_timeout: std::time::Duration,
     /// ROTARY_CORS_ORIGINS: browser origins allowed to call the API.
@@ -102,6 +103,57 @@ impl Default for Options {
             cors_origins: CorsOrigins::None,
             metrics_token: None,
         }
+    }
+}
+
+// ---- the scheduler's settings (state.rs and the scheduler both use them) ----
+
+#[derive(Debug, Clone)]
+pub struct SchedulerConfig {
+    pub poll_interval: Duration,
+    /// Runs executing at once in this process.
+    pub concurrency: usize,
+    /// Runs executing at once per app connection, across all replicas.
+    pub per_connection: usize,
+    /// How long before `nextRotationAt` the `secrets.rotation-upcoming` webhook event is sent;
+    /// zero sends none.
+    pub upcoming_notice: Duration,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        SchedulerConfig {
+            poll_interval: Duration::from_secs(1),
+            concurrency: 16,
+            per_connection: 4,
+            upcoming_notice: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// Retry policy of scheduled runs that fail before activation.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    pub start: Duration,
+    /// Attempts in all (the first one included).
+    pub attempts: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            start: Duration::from_secs(30),
+            attempts: 5,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Wait before attempt `attempt + 1`: start × 2^(attempt-1), ±20 % jitter.
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let base = self.start.as_secs_f64() * 2f64.powi(attempt.saturating_sub(1).min(16) as i32);
+        let jitter = 0.8 + rand::random::<f64>() * 0.4;
+        Duration::from_secs_f64(base * jitter)
     }
 }
 

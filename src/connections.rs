@@ -109,17 +109,11 @@ pub async fn shared_client(
     state: &AppState,
     row: &ConnectionRow,
 ) -> ApiResult<std::sync::Arc<SalesforceClient>> {
-    if let Some((changed, client)) = state.sf_clients.lock().unwrap().get(&row.id) {
-        if *changed == row.updated_at {
-            return Ok(client.clone());
-        }
+    if let Some(client) = state.clients.get::<SalesforceClient>(row) {
+        return Ok(client);
     }
     let client = std::sync::Arc::new(salesforce_client(state, row).await?);
-    state
-        .sf_clients
-        .lock()
-        .unwrap()
-        .insert(row.id, (row.updated_at, client.clone()));
+    state.clients.put(row, client.clone());
     Ok(client)
 }
 

@@ -5,6 +5,7 @@ pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod cache;
+pub mod client_cache;
 pub mod config;
 pub mod connections;
 pub mod console;

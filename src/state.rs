@@ -25,12 +25,12 @@ pub struct Inner {
     pub rotation_dev_mode: bool,
     /// Seconds a worker owns a rotation run between lease renewals.
     pub lease_seconds: i64,
-    pub retry: crate::rotation::scheduler::RetryPolicy,
+    pub retry: crate::config::RetryPolicy,
     /// Shared by every provider call: connection pooling and bounded timeouts.
     pub provider_http: reqwest::Client,
-    /// Salesforce clients (with their access tokens) by app connection, tagged with the
-    /// connection's `updated_at`: see `connections::shared_client`.
-    pub sf_clients: Mutex<HashMap<Uuid, SharedClient>>,
+    /// Provider clients (Salesforce's hold an access token) by app connection: see
+    /// `connections::ClientCache`.
+    pub clients: crate::client_cache::ClientCache,
     /// Tokens, memberships, environments and connections: see `cache`.
     pub lookups: crate::cache::Lookups,
     pub cors_origins: crate::config::CorsOrigins,
@@ -38,11 +38,6 @@ pub struct Inner {
     /// Whether this server took its worker's liveness lock (`rotation::liveness`).
     pub liveness_held: std::sync::atomic::AtomicBool,
 }
-
-pub type SharedClient = (
-    chrono::DateTime<chrono::Utc>,
-    Arc<crate::providers::salesforce::client::SalesforceClient>,
-);
 
 impl std::ops::Deref for AppState {
     type Target = Inner;
@@ -67,7 +62,7 @@ impl AppState {
                 options.provider_timeout,
                 options.allow_internal_urls,
             ),
-            sf_clients: Mutex::new(HashMap::new()),
+            clients: Default::default(),
             lookups: Default::default(),
             cors_origins: options.cors_origins.clone(),
             metrics_token: options.metrics_token.clone(),

@@ -228,38 +228,16 @@ async fn run_in_flight(state: &AppState, rotation_id: Uuid) -> ApiResult<Option<
     Ok(run.filter(|r| r.lease_expires_at.is_some_and(|t| t > Utc::now())))
 }
 
-/// Writes an audit log entry about a rotation.
-pub async fn audit(
+/// Writes an audit log entry about a rotation (see `audit::rotation`).
+async fn audit(
     state: &AppState,
-    actor: crate::audit::Actor<'_>,
+    actor: Actor<'_>,
     row: &RotationRow,
     event_type: &'static str,
     outcome: &'static str,
     extra: Value,
 ) {
-    let mut metadata = json!({
-        "rotationId": row.id,
-        "type": row.rotation_type,
-        "name": row.name,
-        "secretPath": row.folder_path,
-        "environmentId": row.env_id,
-        "connectionId": row.connection_id,
-    });
-    if let (Some(m), Value::Object(extra)) = (metadata.as_object_mut(), extra) {
-        m.extend(extra);
-    }
-    crate::audit::record(
-        &state.pool,
-        crate::audit::Event {
-            org_id: row.org_id,
-            project_id: row.project_id,
-            actor,
-            event_type,
-            outcome,
-            metadata,
-        },
-    )
-    .await;
+    crate::audit::rotation(&state.pool, actor, row, event_type, outcome, extra).await
 }
 
 // ---- options and lists ---------------------------------------------------------------------

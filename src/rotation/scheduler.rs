@@ -13,54 +13,7 @@ use crate::rotation::engine::{self, worker_id};
 use crate::state::AppState;
 use crate::store::rotations;
 
-#[derive(Debug, Clone)]
-pub struct SchedulerConfig {
-    pub poll_interval: Duration,
-    /// Runs executing at once in this process.
-    pub concurrency: usize,
-    /// Runs executing at once per app connection, across all replicas.
-    pub per_connection: usize,
-    /// How long before `nextRotationAt` the `secrets.rotation-upcoming` webhook event is sent;
-    /// zero sends none.
-    pub upcoming_notice: Duration,
-}
-
-impl Default for SchedulerConfig {
-    fn default() -> Self {
-        SchedulerConfig {
-            poll_interval: Duration::from_secs(1),
-            concurrency: 16,
-            per_connection: 4,
-            upcoming_notice: Duration::from_secs(3600),
-        }
-    }
-}
-
-/// Retry policy of scheduled runs that fail before activation.
-#[derive(Debug, Clone)]
-pub struct RetryPolicy {
-    pub start: Duration,
-    /// Attempts in all (the first one included).
-    pub attempts: u32,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            start: Duration::from_secs(30),
-            attempts: 5,
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// Wait before attempt `attempt + 1`: start × 2^(attempt-1), ±20 % jitter.
-    pub fn delay(&self, attempt: u32) -> Duration {
-        let base = self.start.as_secs_f64() * 2f64.powi(attempt.saturating_sub(1).min(16) as i32);
-        let jitter = 0.8 + rand::random::<f64>() * 0.4;
-        Duration::from_secs_f64(base * jitter)
-    }
-}
+pub use crate::config::{RetryPolicy, SchedulerConfig};
 
 /// Runs the scheduler until the process ends.
 pub fn spawn(state: AppState, config: SchedulerConfig) -> tokio::task::JoinHandle<()> {
@@ -195,8 +148,8 @@ async fn finish(
                 .flatten(),
         };
         if let Some(row) = row {
-            crate::http::secret_rotations::audit(
-                state,
+            crate::audit::rotation(
+                &state.pool,
                 crate::audit::Actor::Platform,
                 &row,
                 "SECRET_ROTATION_ROTATE_SECRETS",
