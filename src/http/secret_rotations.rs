@@ -964,7 +964,7 @@ pub async fn delete(
         // orphan. The engine revokes, then deletes.
         let run = {
             let mut tx = state.pool.begin().await?;
-            let run = take_the_run_slot(&state, &mut tx, id, "revoke").await?;
+            let run = take_the_run_slot(&state, &mut tx, id, store::Trigger::Revoke).await?;
             if q.delete_secrets {
                 store::set_note(&mut tx, run.id, engine::DELETE_SECRETS_NOTE).await?;
             }
@@ -978,7 +978,7 @@ pub async fn delete(
         }
     } else {
         let mut tx = state.pool.begin().await?;
-        take_the_run_slot(&state, &mut tx, id, "delete").await?;
+        take_the_run_slot(&state, &mut tx, id, store::Trigger::Delete).await?;
         secrets::release_owned(&mut tx, id, q.delete_secrets).await?;
         store::delete(&mut tx, id).await?;
         tx.commit().await?;
@@ -998,7 +998,7 @@ async fn take_the_run_slot(
     state: &AppState,
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     id: Uuid,
-    trigger: &str,
+    trigger: store::Trigger,
 ) -> ApiResult<RunRow> {
     store::find_for_update(tx, id)
         .await?
@@ -1090,7 +1090,7 @@ pub async fn rotate_secrets(
         store::insert_run(
             &mut conn,
             id,
-            "manual",
+            store::Trigger::Manual,
             engine::worker_id(),
             state.lease_seconds,
         )
@@ -1246,9 +1246,9 @@ pub async fn runs(
             .into_iter()
             .map(|r| RunView {
                 id: r.id,
-                trigger: r.trigger,
+                trigger: r.trigger.to_string(),
                 step: r.step,
-                outcome: r.outcome,
+                outcome: r.outcome.to_string(),
                 error: r.error,
                 note: r.note,
                 attempts: r.attempts,

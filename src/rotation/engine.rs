@@ -28,7 +28,7 @@ use crate::rotation::journal;
 use crate::rotation::provider::{Credential, Phase, RotationType, Run, StepError};
 use crate::rotation::schedule::{RotateAt, Schedule};
 use crate::state::AppState;
-use crate::store::rotations::{self, RotationRow, RunRow};
+use crate::store::rotations::{self, Outcome, RotationRow, RunRow, Trigger};
 use crate::store::secrets::{self, NewSecret};
 
 pub use crate::providers::salesforce::rotation::SELF_ROTATION;
@@ -228,7 +228,7 @@ pub async fn execute_typed<T: RotationType>(
         .ok_or_else(|| RunError::Abandoned("the project no longer exists".into()))?;
     let started = std::time::Instant::now();
     let in_flight = InFlight::start(state, &run);
-    let trigger = run.trigger.clone();
+    let trigger = run.trigger;
     let mut exec = Exec {
         state,
         rotation: &rotation,
@@ -246,7 +246,7 @@ pub async fn execute_typed<T: RotationType>(
         Err(RunError::Settled(_)) => "settled",
         Err(RunError::Interrupted(_)) => "interrupted",
     };
-    crate::metrics::run_finished(&rotation.rotation_type, &trigger, outcome, started);
+    crate::metrics::run_finished(&rotation.rotation_type, trigger.as_str(), outcome, started);
     result.map(|()| rotation)
 }
 
@@ -291,7 +291,7 @@ impl<'a> Exec<'a> {
             db: &self.state.pool,
             key: self.key,
         };
-        if self.run.trigger == "revoke" {
+        if self.run.trigger == Trigger::Revoke {
             return self.revoke(&mut work).await;
         }
         self.drive(&mut work).await
@@ -314,9 +314,14 @@ impl<'a> Exec<'a> {
                 other => format!("{ERROR_PREFIX}{}", other.reason()),
             };
             if let Ok(mut tx) = self.state.pool.begin().await {
-                if let Ok(true) =
-                    rotations::finish_run(&mut tx, &self.run, "started", "failed", Some(&message))
-                        .await
+                if let Ok(true) = rotations::finish_run(
+                    &mut tx,
+                    &self.run,
+                    "started",
+                    Outcome::Failed,
+                    Some(&message),
+                )
+                .await
                 {
                     let _ = tx.commit().await;
                 }
@@ -326,7 +331,9 @@ impl<'a> Exec<'a> {
         let delete_secrets = self.run.note.as_deref() == Some(DELETE_SECRETS_NOTE);
         let deleted = async {
             let mut tx = self.state.pool.begin().await?;
-            if !rotations::finish_run(&mut tx, &self.run, "revoked", "succeeded", None).await? {
+            if !rotations::finish_run(&mut tx, &self.run, "revoked", Outcome::Succeeded, None)
+                .await?
+            {
                 return Err(StepError::LostLease);
             }
             secrets::release_owned(&mut tx, self.rotation.id, delete_secrets).await?;
@@ -348,7 +355,7 @@ impl<'a> Exec<'a> {
     async fn drive<T: RotationType>(&mut self, work: &mut Run<'a, T>) -> Result<(), RunError> {
         let mut failures = 0;
         loop {
-            if self.run.outcome != "running" || self.phase() == Phase::Published {
+            if self.run.outcome != Outcome::Running || self.phase() == Phase::Published {
                 return Ok(());
             }
             let next = T::PHASES.iter().copied().find(|p| *p > self.phase());
@@ -469,7 +476,7 @@ impl<'a> Exec<'a> {
     /// Before abandoning, the type discards what it issued; a scheduled run that will be
     /// retried keeps it (it resumes from its journal).
     async fn discard_unless_retried<T: RotationType>(&self, work: &mut Run<'_, T>) {
-        let retried = self.run.trigger == "scheduled"
+        let retried = self.run.trigger == Trigger::Scheduled
             && (self.run.attempts as u32) < self.state.retry.attempts;
         if !retried {
             T::discard(work).await;
@@ -482,7 +489,7 @@ impl<'a> Exec<'a> {
     async fn give_up(&mut self, error: &StepError) -> RunError {
         let reason = error.reason();
         let retry = &self.state.retry;
-        if self.run.trigger == "scheduled" && (self.run.attempts as u32) < retry.attempts {
+        if self.run.trigger == Trigger::Scheduled && (self.run.attempts as u32) < retry.attempts {
             let delay = retry.delay(self.run.attempts as u32);
             let message = format!("{ERROR_PREFIX}{reason}");
             match rotations::release_for_retry(&self.state.pool, &self.run, &message, delay).await {
@@ -519,11 +526,12 @@ impl<'a> Exec<'a> {
             slots[new_index as usize] = new_slot.clone();
         }
         let now = Utc::now();
-        let manual = self.run.trigger != "scheduled";
+        let manual = self.run.trigger != Trigger::Scheduled;
         let next = schedule_of(state, &rotation).next(now, false, manual, now);
 
         let mut tx = state.pool.begin().await?;
-        if !rotations::finish_run(&mut tx, &self.run, "published", "succeeded", None).await? {
+        if !rotations::finish_run(&mut tx, &self.run, "published", Outcome::Succeeded, None).await?
+        {
             return Err(StepError::LostLease);
         }
         let mapping = &rotation.secrets_mapping;
@@ -644,7 +652,7 @@ impl<'a> Exec<'a> {
                 .clone()
                 .ok_or_else(|| StepError::Panicked("no credential was issued before settling".into()))?;
             let mut tx = self.state.pool.begin().await?;
-            if !rotations::finish_run(&mut tx, &self.run, &self.run.step.clone(), "failed", Some(&message)).await? {
+            if !rotations::finish_run(&mut tx, &self.run, &self.run.step.clone(), Outcome::Failed, Some(&message)).await? {
                 return Err(StepError::LostLease);
             }
             let Some(rotation) = rotations::find_for_update(&mut tx, self.rotation.id).await? else {
@@ -684,7 +692,7 @@ impl<'a> Exec<'a> {
                 crate::webhooks::RotationEvent {
                     event: crate::webhooks::ROTATION_FAILED,
                     rotation: &rotation,
-                    triggered_manually: self.run.trigger != "scheduled",
+                    triggered_manually: self.run.trigger != Trigger::Scheduled,
                     error_message: Some(&message),
                 },
             )
@@ -720,7 +728,7 @@ impl<'a> Exec<'a> {
         let message = truncate(&message, 1024);
         let result = async {
             let mut tx = self.state.pool.begin().await?;
-            if !rotations::finish_run(&mut tx, &self.run, &self.run.step.clone(), "failed", Some(&message)).await? {
+            if !rotations::finish_run(&mut tx, &self.run, &self.run.step.clone(), Outcome::Failed, Some(&message)).await? {
                 return Ok::<_, sqlx::Error>(());
             }
             let rotation = rotations::find(&self.state.pool, self.rotation.id).await?;
@@ -743,7 +751,7 @@ impl<'a> Exec<'a> {
                     crate::webhooks::RotationEvent {
                         event: crate::webhooks::ROTATION_FAILED,
                         rotation: &rotation,
-                        triggered_manually: self.run.trigger != "scheduled",
+                        triggered_manually: self.run.trigger != Trigger::Scheduled,
                         error_message: Some(&message),
                     },
                 )

@@ -126,7 +126,7 @@ async fn finish(
     rotation: Option<rotations::RotationRow>,
 ) {
     let rotation_id = run.rotation_id;
-    let (run_id, trigger) = (run.id, run.trigger.clone());
+    let (run_id, trigger) = (run.id, run.trigger);
     let result = engine::execute_claimed(state, run, rotation).await;
     let (outcome, message) = match &result {
         Ok(_) => ("success", None),
@@ -139,7 +139,7 @@ async fn finish(
         ),
     };
     // Scheduled runs are audited here, with Rotary itself as the actor.
-    if trigger == "scheduled" {
+    if trigger == rotations::Trigger::Scheduled {
         let row = match &result {
             Ok(row) => Some(row.clone()),
             Err(_) => rotations::find(&state.pool, rotation_id)
@@ -165,7 +165,7 @@ async fn finish(
             tracing::warn!(%rotation_id, error = e.message(), "scheduled rotation did not finish")
         }
     }
-    if trigger == "create" {
+    if trigger == rotations::Trigger::Create {
         engine::cleanup_failed_creation(state, rotation_id).await;
     }
 }

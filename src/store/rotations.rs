@@ -62,13 +62,75 @@ pub fn mapping_values(mapping: &Value) -> Vec<String> {
     keys.into_iter().map(|(_, v)| v).collect()
 }
 
+/// Why a run exists (`rotation_runs.trigger`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum Trigger {
+    /// Creating the rotation (its first credential).
+    Create,
+    /// rotate-secrets.
+    Manual,
+    /// The scheduler.
+    Scheduled,
+    /// DELETE with revokeGeneratedCredentials.
+    Revoke,
+    /// A plain DELETE (the run only holds the slot for its transaction).
+    Delete,
+}
+
+/// Where a run stands (`rotation_runs.outcome`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum Outcome {
+    Running,
+    Succeeded,
+    Failed,
+    /// Ended without running (auto-rotation switched off, or its rotation deleted).
+    Cancelled,
+}
+
+impl Trigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Create => "create",
+            Trigger::Manual => "manual",
+            Trigger::Scheduled => "scheduled",
+            Trigger::Revoke => "revoke",
+            Trigger::Delete => "delete",
+        }
+    }
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Running => "running",
+            Outcome::Succeeded => "succeeded",
+            Outcome::Failed => "failed",
+            Outcome::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl std::fmt::Display for Trigger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, FromRow)]
 pub struct RunRow {
     pub id: Uuid,
     pub rotation_id: Uuid,
-    pub trigger: String,
+    pub trigger: Trigger,
     pub step: String,
-    pub outcome: String,
+    pub outcome: Outcome,
     pub error: Option<String>,
     pub note: Option<String>,
     pub lease_owner: Option<String>,
@@ -145,7 +207,7 @@ pub async fn insert_creating(
     .bind(&new.target)
     .execute(&mut *db)
     .await?;
-    insert_run(db, new.id, "create", owner, lease)
+    insert_run(db, new.id, Trigger::Create, owner, lease)
         .await
         .map(|r| r.expect("a new rotation has no open run"))
 }
@@ -154,7 +216,7 @@ pub async fn insert_creating(
 pub async fn insert_run(
     db: &mut PgConnection,
     rotation_id: Uuid,
-    trigger: &str,
+    trigger: Trigger,
     owner: &str,
     lease: i64,
 ) -> sqlx::Result<Option<RunRow>> {
@@ -417,7 +479,9 @@ pub async fn claim_due(
     .await?;
     let mut runs = Vec::new();
     for rotation in picked {
-        if let Some(run) = insert_run(&mut tx, rotation.id, "scheduled", owner, lease).await? {
+        if let Some(run) =
+            insert_run(&mut tx, rotation.id, Trigger::Scheduled, owner, lease).await?
+        {
             // Scheduler lag: from the due time to the start of the run.
             metrics::histogram!("rotary_scheduler_lag_seconds")
                 .record(lag.get(&rotation.id).copied().unwrap_or(0.0).max(0.0));
@@ -446,7 +510,7 @@ pub async fn finish_run(
     db: &mut PgConnection,
     run: &RunRow,
     step: &str,
-    outcome: &str,
+    outcome: Outcome,
     error: Option<&str>,
 ) -> sqlx::Result<bool> {
     let phase = if step == "published" { 6 } else { run.phase };

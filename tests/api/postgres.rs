@@ -45,6 +45,10 @@ impl Pg {
 
     pub async fn run(&self, trigger: &str) -> Result<(), RunError> {
         let mut conn = self.app.pool.acquire().await.unwrap();
+        let trigger = match trigger {
+            "scheduled" => rotations::Trigger::Scheduled,
+            _ => rotations::Trigger::Manual,
+        };
         let run = rotations::insert_run(&mut conn, self.id, trigger, engine::worker_id(), 60)
             .await
             .unwrap()
