@@ -687,16 +687,7 @@ impl<'a> Exec<'a> {
             .bind(next)
             .execute(&mut *tx)
             .await?;
-            crate::webhooks::enqueue_rotation(
-                &mut tx,
-                crate::webhooks::RotationEvent {
-                    event: crate::webhooks::ROTATION_FAILED,
-                    rotation: &rotation,
-                    triggered_manually: self.run.trigger != Trigger::Scheduled,
-                    error_message: Some(&message),
-                },
-            )
-            .await?;
+            self.enqueue_failed(&mut tx, &rotation, &message).await?;
             tx.commit().await?;
             Ok(())
         }
@@ -716,6 +707,25 @@ impl<'a> Exec<'a> {
                 RunError::Interrupted(e.reason())
             }
         }
+    }
+
+    /// The `secrets.rotation-failed` webhook event, in the transaction that records the failure.
+    async fn enqueue_failed(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+        rotation: &RotationRow,
+        message: &str,
+    ) -> sqlx::Result<()> {
+        crate::webhooks::enqueue_rotation(
+            tx,
+            crate::webhooks::RotationEvent {
+                event: crate::webhooks::ROTATION_FAILED,
+                rotation,
+                triggered_manually: self.run.trigger != Trigger::Scheduled,
+                error_message: Some(message),
+            },
+        )
+        .await
     }
 
     /// Gives up before the point of no return (the type has discarded what it issued): marks
@@ -746,16 +756,7 @@ impl<'a> Exec<'a> {
                 .bind(next)
                 .execute(&mut *tx)
                 .await?;
-                crate::webhooks::enqueue_rotation(
-                    &mut tx,
-                    crate::webhooks::RotationEvent {
-                        event: crate::webhooks::ROTATION_FAILED,
-                        rotation: &rotation,
-                        triggered_manually: self.run.trigger != Trigger::Scheduled,
-                        error_message: Some(&message),
-                    },
-                )
-                .await?;
+                self.enqueue_failed(&mut tx, &rotation, &message).await?;
             }
             tx.commit().await
         }

@@ -48,26 +48,9 @@ impl Fake {
 
     /// The mapped secrets as an application reads them.
     async fn mapped(&self) -> (String, String) {
-        let r = self
-            .app
-            .get(
-                &format!(
-                    "/api/v3/secrets/raw?workspaceId={}&environment=dev&secretPath=/",
-                    self.project
-                ),
-                &self.token,
-            )
-            .await;
-        let find = |name: &str| {
-            r.body["secrets"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|s| s["secretKey"] == name)
-                .map(|s| s["secretValue"].as_str().unwrap().to_string())
-                .unwrap_or_default()
-        };
-        (find("FAKE_KEY_ID"), find("FAKE_SECRET"))
+        self.app
+            .read_pair(&self.token, &self.project, ["FAKE_KEY_ID", "FAKE_SECRET"])
+            .await
     }
 
     /// The slots, opened: (key ids, active index).

@@ -276,6 +276,31 @@ impl TestApp {
         assert_eq!(r.status, 200, "{}", r.body);
     }
 
+    /// Two secrets of a project's dev root as an application reads them (empty when missing).
+    pub async fn read_pair(
+        &self,
+        token: &str,
+        project: &str,
+        names: [&str; 2],
+    ) -> (String, String) {
+        let r = self
+            .get(
+                &format!("/api/v3/secrets/raw?workspaceId={project}&environment=dev&secretPath=/"),
+                token,
+            )
+            .await;
+        let find = |name: &str| {
+            r.body["secrets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["secretKey"] == name)
+                .map(|s| s["secretValue"].as_str().unwrap().to_string())
+                .unwrap_or_default()
+        };
+        (find(names[0]), find(names[1]))
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
         sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
             .fetch_one(&self.pool)
@@ -406,4 +431,19 @@ impl Drop for ServerProcess {
             let _ = self.child.wait();
         }
     }
+}
+
+/// A loopback listener that counts the connections it is sent (where nothing should go).
+pub async fn trap() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = hits.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            drop(socket);
+        }
+    });
+    (port, hits)
 }

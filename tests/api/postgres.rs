@@ -59,26 +59,13 @@ impl Pg {
 
     /// The mapped secrets as an application reads them.
     pub async fn mapped(&self) -> (String, String) {
-        let r = self
-            .app
-            .get(
-                &format!(
-                    "/api/v3/secrets/raw?workspaceId={}&environment=dev&secretPath=/",
-                    self.project
-                ),
+        self.app
+            .read_pair(
                 &self.token,
+                &self.project,
+                ["POSTGRES_DB_USERNAME", "POSTGRES_DB_PASSWORD"],
             )
-            .await;
-        let find = |name: &str| {
-            r.body["secrets"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|s| s["secretKey"] == name)
-                .map(|s| s["secretValue"].as_str().unwrap().to_string())
-                .unwrap_or_default()
-        };
-        (find("POSTGRES_DB_USERNAME"), find("POSTGRES_DB_PASSWORD"))
+            .await
     }
 
     /// Whether a fresh connection with these credentials logs in.

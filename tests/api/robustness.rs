@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, spawn_app};
+use crate::helpers::{assert_error, spawn_app, trap};
 use crate::rotations::{world, World};
 
 const BASE: &str = "/api/v2/secret-rotations/salesforce-oauth-credentials";
@@ -358,21 +358,6 @@ async fn d5_parallel_duplicates_get_the_400_of_the_check_never_a_500() {
         ),
     )
     .await;
-}
-
-/// A loopback listener that counts the connections it is sent.
-async fn trap() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = hits.clone();
-    tokio::spawn(async move {
-        while let Ok((socket, _)) = listener.accept().await {
-            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            drop(socket);
-        }
-    });
-    (port, hits)
 }
 
 #[tokio::test]

@@ -110,29 +110,13 @@ impl World {
 
     /// The mapped secrets as an application reads them.
     pub async fn mapped(&self) -> (String, String) {
-        let r = self
-            .app
-            .get(
-                &format!(
-                    "/api/v3/secrets/raw?workspaceId={}&environment=dev&secretPath=/",
-                    self.project
-                ),
+        self.app
+            .read_pair(
                 &self.token,
+                &self.project,
+                ["SALESFORCE_CONSUMER_KEY", "SALESFORCE_CONSUMER_SECRET"],
             )
-            .await;
-        let find = |name: &str| {
-            r.body["secrets"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|s| s["secretKey"] == name)
-                .map(|s| s["secretValue"].as_str().unwrap().to_string())
-                .unwrap_or_default()
-        };
-        (
-            find("SALESFORCE_CONSUMER_KEY"),
-            find("SALESFORCE_CONSUMER_SECRET"),
-        )
+            .await
     }
 
     pub async fn generated(&self, id: &str) -> Value {

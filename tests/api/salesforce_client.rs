@@ -260,16 +260,7 @@ async fn disabling_oauth_stops_every_key_of_the_app() {
 #[tokio::test]
 async fn a_next_page_on_another_host_is_never_followed() {
     let s = setup().await;
-    let trap = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let trap_port = trap.local_addr().unwrap().port();
-    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = hits.clone();
-    tokio::spawn(async move {
-        while let Ok((socket, _)) = trap.accept().await {
-            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            drop(socket);
-        }
-    });
+    let (trap_port, hits) = crate::helpers::trap().await;
     for next in [
         format!("http://127.0.0.1:{trap_port}/internal/admin?delete=all"),
         format!("//127.0.0.1:{trap_port}/internal"),
