@@ -42,19 +42,7 @@ pub async fn check_url(raw: &str, allow_internal: bool, base_only: bool) -> Resu
         });
     }
     let port = url.port_or_known_default().unwrap_or(443);
-    let addresses: Vec<IpAddr> = match host.trim_matches(['[', ']']).parse::<IpAddr>() {
-        Ok(ip) => vec![ip],
-        Err(_) => tokio::net::lookup_host((host.as_str(), port))
-            .await
-            .map_err(|_| format!("the host '{host}' cannot be resolved"))?
-            .map(|a| a.ip())
-            .collect(),
-    };
-    if addresses.iter().any(|ip| is_internal(*ip)) {
-        return Err(format!(
-            "the host '{host}' is a local or private address; set ROTARY_ALLOW_INTERNAL_URLS=true to allow it"
-        ));
-    }
+    resolve_host(&host, port, false).await?;
     Ok(normalized)
 }
 
@@ -106,27 +94,31 @@ pub fn is_internal(ip: IpAddr) -> bool {
     }
 }
 
-/// The addresses of a database host (a name or an IP literal), each checked: none may be
-/// internal unless allowed. The caller connects to one of exactly these addresses.
+/// The addresses of a host (a name or an IP literal), each checked: none may be internal
+/// unless allowed. The caller connects to one of exactly these addresses (a database host,
+/// the HTTP client's resolver), or only checks a URL before saving it.
 pub async fn resolve_host(
     host: &str,
     port: u16,
     allow_internal: bool,
 ) -> Result<Vec<std::net::SocketAddr>, String> {
     let bare = host.trim().trim_matches(['[', ']']);
-    let addresses: Vec<std::net::SocketAddr> = match bare.parse::<IpAddr>() {
-        Ok(ip) => vec![std::net::SocketAddr::new(ip, port)],
-        Err(_) => tokio::net::lookup_host((bare, port))
-            .await
-            .map_err(|_| format!("the host '{bare}' cannot be resolved"))?
-            .collect(),
+    let (addresses, is): (Vec<std::net::SocketAddr>, &str) = match bare.parse::<IpAddr>() {
+        Ok(ip) => (vec![std::net::SocketAddr::new(ip, port)], "is"),
+        Err(_) => (
+            tokio::net::lookup_host((bare, port))
+                .await
+                .map_err(|_| format!("the host '{bare}' cannot be resolved"))?
+                .collect(),
+            "resolves to",
+        ),
     };
     if addresses.is_empty() {
         return Err(format!("the host '{bare}' cannot be resolved"));
     }
     if !allow_internal && addresses.iter().any(|a| is_internal(a.ip())) {
         return Err(format!(
-            "the host '{bare}' is a local or private address; set ROTARY_ALLOW_INTERNAL_URLS=true to allow it"
+            "the host '{bare}' {is} a local or private address; set ROTARY_ALLOW_INTERNAL_URLS=true to allow it"
         ));
     }
     Ok(addresses)
@@ -168,14 +160,7 @@ impl reqwest::dns::Resolve for GuardedResolver {
         let allow_internal = self.allow_internal;
         let host = name.as_str().to_string();
         Box::pin(async move {
-            let addrs: Vec<std::net::SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            if !allow_internal && addrs.iter().any(|a| is_internal(a.ip())) {
-                return Err(format!(
-                    "the host '{host}' resolves to a local or private address; set ROTARY_ALLOW_INTERNAL_URLS=true to allow it"
-                )
-                .into());
-            }
+            let addrs = resolve_host(&host, 0, allow_internal).await?;
             Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
         })
     }
