@@ -90,16 +90,7 @@ pub fn seal(key: &Key, id: Uuid, credentials: &SalesforceCredentials) -> Vec<u8>
 }
 
 pub async fn open(state: &AppState, row: &ConnectionRow) -> ApiResult<SalesforceCredentials> {
-    let key = sealing_key(state, row.project_id).await?;
-    let plain = key.open(&row.credentials_ct, &aad(row.id)).map_err(|e| {
-        ApiError::Internal(anyhow::anyhow!("opening app connection {}: {e}", row.id))
-    })?;
-    serde_json::from_slice(&plain).map_err(|e| {
-        ApiError::Internal(anyhow::anyhow!(
-            "app connection {} credentials: {e}",
-            row.id
-        ))
-    })
+    open_as(state, row).await
 }
 
 /// The Salesforce client of a connection, shared by all its runs so that they reuse one

@@ -647,15 +647,23 @@ impl<'a> Exec<'a> {
             1024,
         );
         let result = async {
-            let new_slot = work
-                .issued
-                .clone()
-                .ok_or_else(|| StepError::Panicked("no credential was issued before settling".into()))?;
+            let new_slot = work.issued.clone().ok_or_else(|| {
+                StepError::Panicked("no credential was issued before settling".into())
+            })?;
             let mut tx = self.state.pool.begin().await?;
-            if !rotations::finish_run(&mut tx, &self.run, &self.run.step.clone(), Outcome::Failed, Some(&message)).await? {
+            if !rotations::finish_run(
+                &mut tx,
+                &self.run,
+                &self.run.step.clone(),
+                Outcome::Failed,
+                Some(&message),
+            )
+            .await?
+            {
                 return Err(StepError::LostLease);
             }
-            let Some(rotation) = rotations::find_for_update(&mut tx, self.rotation.id).await? else {
+            let Some(rotation) = rotations::find_for_update(&mut tx, self.rotation.id).await?
+            else {
                 return Err(StepError::LostLease);
             };
             let mut slots = journal::open_slots::<T>(self.key, &rotation)?;
@@ -670,24 +678,9 @@ impl<'a> Exec<'a> {
                     slots.items[inactive] = new_slot;
                 }
             }
-            let now = Utc::now();
-            let next = schedule_of(self.state, &rotation).next(rotation.last_rotated_at, true, false, now);
-            sqlx::query(
-                "UPDATE secret_rotations SET generated_credentials_ct = $2, lifecycle = 'active', \
-                 active_index = CASE WHEN $3 THEN 0 ELSE active_index END, rotation_status = 'failed', \
-                 last_rotation_attempted_at = $4, last_rotation_message = $5, last_rotation_job_id = $6, \
-                 next_rotation_at = $7, updated_at = now() WHERE id = $1",
-            )
-            .bind(rotation.id)
-            .bind(journal::seal_slots::<T>(self.key, rotation.id, &slots.items))
-            .bind(creating)
-            .bind(now)
-            .bind(&message)
-            .bind(self.run.id.to_string())
-            .bind(next)
-            .execute(&mut *tx)
-            .await?;
-            self.enqueue_failed(&mut tx, &rotation, &message).await?;
+            let sealed = journal::seal_slots::<T>(self.key, rotation.id, &slots.items);
+            self.record_failure(&mut tx, &rotation, &message, Some((sealed, creating)))
+                .await?;
             tx.commit().await?;
             Ok(())
         }
@@ -709,13 +702,40 @@ impl<'a> Exec<'a> {
         }
     }
 
-    /// The `secrets.rotation-failed` webhook event, in the transaction that records the failure.
-    async fn enqueue_failed(
+    /// Records on the rotation that this run failed: status, message, the run, the next
+    /// attempt (the next day at the rotate time), and the `secrets.rotation-failed` webhook
+    /// event, in the caller's transaction. A settling run also gives the slots (sealed) and
+    /// whether the rotation was still being created (then it becomes visible, slot 0 active).
+    async fn record_failure(
         &self,
         tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
         rotation: &RotationRow,
         message: &str,
+        settled_slots: Option<(Vec<u8>, bool)>,
     ) -> sqlx::Result<()> {
+        let now = Utc::now();
+        let next =
+            schedule_of(self.state, rotation).next(rotation.last_rotated_at, true, false, now);
+        let (slots_ct, creating) = match settled_slots {
+            Some((ct, creating)) => (Some(ct), creating),
+            None => (None, false),
+        };
+        sqlx::query(
+            "UPDATE secret_rotations SET rotation_status = 'failed', last_rotation_attempted_at = $2, \
+             last_rotation_message = $3, last_rotation_job_id = $4, next_rotation_at = $5, \
+             generated_credentials_ct = coalesce($6, generated_credentials_ct), \
+             lifecycle = CASE WHEN $6 IS NULL THEN lifecycle ELSE 'active' END, \
+             active_index = CASE WHEN $7 THEN 0 ELSE active_index END, updated_at = now() WHERE id = $1",
+        )
+        .bind(rotation.id)
+        .bind(now)
+        .bind(message)
+        .bind(self.run.id.to_string())
+        .bind(next)
+        .bind(slots_ct)
+        .bind(creating)
+        .execute(&mut **tx)
+        .await?;
         crate::webhooks::enqueue_rotation(
             tx,
             crate::webhooks::RotationEvent {
@@ -738,25 +758,21 @@ impl<'a> Exec<'a> {
         let message = truncate(&message, 1024);
         let result = async {
             let mut tx = self.state.pool.begin().await?;
-            if !rotations::finish_run(&mut tx, &self.run, &self.run.step.clone(), Outcome::Failed, Some(&message)).await? {
+            if !rotations::finish_run(
+                &mut tx,
+                &self.run,
+                &self.run.step.clone(),
+                Outcome::Failed,
+                Some(&message),
+            )
+            .await?
+            {
                 return Ok::<_, sqlx::Error>(());
             }
             let rotation = rotations::find(&self.state.pool, self.rotation.id).await?;
             if let Some(rotation) = rotation.filter(|r| r.lifecycle == "active") {
-                let now = Utc::now();
-                let next = schedule_of(self.state, &rotation).next(rotation.last_rotated_at, true, false, now);
-                sqlx::query(
-                    "UPDATE secret_rotations SET rotation_status = 'failed', last_rotation_attempted_at = $2, \
-                     last_rotation_message = $3, last_rotation_job_id = $4, next_rotation_at = $5, updated_at = now() WHERE id = $1",
-                )
-                .bind(rotation.id)
-                .bind(now)
-                .bind(&message)
-                .bind(self.run.id.to_string())
-                .bind(next)
-                .execute(&mut *tx)
-                .await?;
-                self.enqueue_failed(&mut tx, &rotation, &message).await?;
+                self.record_failure(&mut tx, &rotation, &message, None)
+                    .await?;
             }
             tx.commit().await
         }
