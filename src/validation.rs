@@ -111,6 +111,19 @@ pub fn secret_name_problem(name: &str) -> Option<(&'static str, &'static str)> {
 
 pub const MAX_SECRET_NAME: usize = 256;
 
+/// `secret_name_problem` as a `validator` rule, for the `secretsMapping` of every type: a name
+/// the secrets index cannot hold would otherwise fail the publish after the provider rotated.
+pub fn secret_name_rule(name: &str) -> Result<(), validator::ValidationError> {
+    match secret_name_problem(name.trim()) {
+        Some((code, message)) => {
+            let mut e = validator::ValidationError::new(code);
+            e.message = Some(message.into());
+            Err(e)
+        }
+        None => Ok(()),
+    }
+}
+
 /// Secret names: see `secret_name_problem`.
 pub fn check_secret_name(name: &str) -> Result<(), ApiError> {
     match secret_name_problem(name) {

@@ -188,11 +188,9 @@ pub async fn create(
     };
     let created = async {
         let body = from_value(body(project_id, &fields)?)?;
-        let created = crate::http::secret_rotations::create(
-            State(state.clone()),
-            s.auth.clone(),
-            ApiJson(body),
-        )
+        let created = crate::http::secret_rotations::handlers::create::<
+            crate::providers::salesforce::rotation::SalesforceOAuthCredentials,
+        >(State(state.clone()), s.auth.clone(), ApiJson(body))
         .await?;
         Ok::<_, ApiError>(created.0.secret_rotation.id)
     };

@@ -13,7 +13,10 @@ use super::session::Session;
 use super::{csrf_refusal, error_page, header, page, see_other, status_and_message, CsrfForm};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{from_value, ApiInput, ApiJson, ApiPath};
-use crate::http::secret_rotations::{self as api, RotationView, RunView};
+use crate::http::secret_rotations::handlers as api;
+use crate::http::secret_rotations::{DeleteQuery, RotationView, RunView, UpdateRotation};
+use crate::providers::salesforce::api::{SalesforceAppInput, SalesforceMapping};
+use crate::providers::salesforce::rotation::SalesforceOAuthCredentials as Salesforce;
 use crate::state::AppState;
 
 /// What a finished action says on the page (fixed texts: the query string cannot inject any).
@@ -43,11 +46,11 @@ pub struct PageQuery {
 }
 
 async fn load(state: &AppState, s: &Session, id: Uuid) -> ApiResult<(RotationView, Vec<RunView>)> {
-    let rotation = api::get(State(state.clone()), s.auth.clone(), ApiPath(id))
+    let rotation = api::get::<Salesforce>(State(state.clone()), s.auth.clone(), ApiPath(id))
         .await?
         .0
         .secret_rotation;
-    let runs = api::runs(State(state.clone()), s.auth.clone(), ApiPath(id))
+    let runs = api::runs::<Salesforce>(State(state.clone()), s.auth.clone(), ApiPath(id))
         .await?
         .0
         .runs;
@@ -145,9 +148,12 @@ pub async fn rotate(
     Form(form): Form<CsrfForm>,
 ) -> Response {
     let action = async {
-        let _rotated =
-            api::rotate_secrets(State(state.clone()), s.auth.clone(), ApiPath(parse(&raw)?))
-                .await?;
+        let _rotated = api::rotate_secrets::<Salesforce>(
+            State(state.clone()),
+            s.auth.clone(),
+            ApiPath(parse(&raw)?),
+        )
+        .await?;
         Ok(())
     };
     act(&state, &s, &raw, &form, "rotated", action).await
@@ -160,7 +166,12 @@ pub async fn check(
     Form(form): Form<CsrfForm>,
 ) -> Response {
     let action = async {
-        api::check_credentials(State(state.clone()), s.auth.clone(), ApiPath(parse(&raw)?)).await?;
+        api::check_credentials::<Salesforce>(
+            State(state.clone()),
+            s.auth.clone(),
+            ApiPath(parse(&raw)?),
+        )
+        .await?;
         Ok(())
     };
     act(&state, &s, &raw, &form, "checked", action).await
@@ -183,9 +194,9 @@ pub async fn auto_rotation(
     let enabled = form.enabled == "true";
     let action = async {
         // Through the API's own parsing and validation, as if sent as JSON.
-        let body: api::UpdateRotation =
+        let body: UpdateRotation<SalesforceAppInput, SalesforceMapping> =
             from_value(serde_json::json!({"isAutoRotationEnabled": enabled}))?;
-        let _updated = api::update(
+        let _updated = api::update::<Salesforce>(
             State(state.clone()),
             s.auth.clone(),
             ApiPath(parse(&raw)?),
@@ -223,11 +234,11 @@ pub async fn delete(
     let result = async {
         // A query string's values, as the API receives them.
         let flag = |on: bool| if on { "true" } else { "false" };
-        let query: api::DeleteQuery = from_value(serde_json::json!({
+        let query: DeleteQuery = from_value(serde_json::json!({
             "deleteSecrets": flag(form.delete_secrets.is_some()),
             "revokeGeneratedCredentials": flag(form.revoke_generated_credentials.is_some()),
         }))?;
-        api::delete(
+        api::delete::<Salesforce>(
             State(state.clone()),
             s.auth.clone(),
             ApiPath(parse(&raw)?),

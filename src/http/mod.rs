@@ -149,34 +149,6 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v2/secret-rotations", get(sr::list_all))
         .route("/api/v2/secret-rotations/options", get(sr::options))
-        .route(
-            "/api/v2/secret-rotations/salesforce-oauth-credentials",
-            get(sr::list_salesforce).post(sr::create),
-        )
-        .route(
-            "/api/v2/secret-rotations/salesforce-oauth-credentials/rotation-name/{rotationName}",
-            get(sr::get_by_name),
-        )
-        .route(
-            "/api/v2/secret-rotations/salesforce-oauth-credentials/{rotationId}",
-            get(sr::get).patch(sr::update).delete(sr::delete),
-        )
-        .route(
-            "/api/v2/secret-rotations/salesforce-oauth-credentials/{rotationId}/generated-credentials",
-            get(sr::generated_credentials),
-        )
-        .route(
-            "/api/v2/secret-rotations/salesforce-oauth-credentials/{rotationId}/rotate-secrets",
-            post(sr::rotate_secrets),
-        )
-        .route(
-            "/api/v2/secret-rotations/salesforce-oauth-credentials/{rotationId}/check-credentials",
-            post(sr::check_credentials),
-        )
-        .route(
-            "/api/v2/secret-rotations/salesforce-oauth-credentials/{rotationId}/runs",
-            get(sr::runs),
-        )
         .route("/api/v1/webhooks", post(webhooks::create).get(webhooks::list))
         .route(
             "/api/v1/webhooks/{webhookId}",
@@ -191,6 +163,7 @@ pub fn router(state: AppState) -> Router {
                 .patch(s::update_secret)
                 .delete(s::delete_secret),
         )
+        .merge(rotation_routes())
         .merge(crate::console::routes())
         .route_layer(axum::middleware::from_fn(http_metrics))
         .route_layer(axum::middleware::from_fn_with_state(
@@ -209,6 +182,11 @@ pub fn router(state: AppState) -> Router {
         Some(cors) => router.layer(cors),
         None => router,
     }
+}
+
+/// Every public rotation type's routes (`secret_rotations::routes::<T>()`), from the registry.
+fn rotation_routes() -> Router<AppState> {
+    crate::rotation::registry::public().fold(Router::new(), |router, t| router.merge(t.routes()))
 }
 
 async fn route_not_found(req: Request) -> ApiError {
@@ -309,10 +287,21 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Each public rotation type's schemas and operations (`secret_rotations::openapi`).
+struct RotationTypes;
+
+impl Modify for RotationTypes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for t in crate::rotation::registry::public() {
+            t.document(openapi);
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Rotary", description = "Secret rotation server, wire-compatible with Infisical's API"),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &RotationTypes),
     paths(
         health::status, crate::metrics::render, dashboard::summary,
         auth::bootstrap, auth::login, auth::renew, auth::revoke,
@@ -335,10 +324,7 @@ impl Modify for BearerAuth {
         app_connections::get_salesforce, app_connections::create_salesforce,
         app_connections::update_salesforce, app_connections::delete_salesforce,
         app_connections::oauth_apps,
-        secret_rotations::options, secret_rotations::list_all, secret_rotations::list_salesforce,
-        secret_rotations::get, secret_rotations::get_by_name, secret_rotations::create,
-        secret_rotations::update, secret_rotations::delete, secret_rotations::generated_credentials,
-        secret_rotations::rotate_secrets, secret_rotations::check_credentials, secret_rotations::runs,
+        secret_rotations::options, secret_rotations::list_all,
         audit_logs::list,
         webhooks::create, webhooks::list, webhooks::update, webhooks::delete, webhooks::test,
     ),

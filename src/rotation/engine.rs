@@ -642,7 +642,7 @@ impl<'a> Exec<'a> {
         let message = truncate(
             &format!(
                 "{ERROR_PREFIX}{reason}. The new credential is active at {} and recorded in the rotation's generated credentials, but the mapped secrets were not updated and still hold the previous credential, which keeps working until the next rotation. Fix the cause, then rotate again.",
-                provider_name::<T>()
+                T::PROVIDER
             ),
             1024,
         );
@@ -782,11 +782,6 @@ impl<'a> Exec<'a> {
         }
         RunError::Abandoned(message)
     }
-}
-
-/// "Salesforce" for `salesforce-oauth-credentials`: the provider a settle message names.
-fn provider_name<T: RotationType>() -> &'static str {
-    T::NAME.split_whitespace().next().unwrap_or(T::NAME)
 }
 
 fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {

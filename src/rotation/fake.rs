@@ -11,6 +11,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::error::{ApiError, ApiResult};
+use crate::rotation::api::RotationApi;
 use crate::rotation::provider::{
     sealed, Credential, Phase, RotationModel, RotationType, Run, StepError, StepResult,
 };
@@ -70,12 +72,44 @@ pub fn authenticates(rotation_id: Uuid, key_id: &str, secret: &str) -> bool {
 
 pub struct FakeRotation;
 
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FakeKey {
     pub key_id: String,
     #[serde(serialize_with = "sealed::expose")]
+    #[schema(value_type = String)]
     pub secret: SecretString,
+}
+
+/// The fake's `secretsMapping` (its rotations are made by tests, not through the API).
+#[derive(Clone, Serialize, Deserialize, validator::Validate, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FakeMapping {
+    pub key_id: String,
+    pub secret: String,
+}
+
+/// Not served: the engine tests drive the fake directly.
+impl RotationApi for FakeRotation {
+    const APP: &'static str = "fake";
+    const PUBLIC: bool = false;
+    type Input = FakeMapping;
+    type Mapping = FakeMapping;
+    const SECRETS: &'static [(&'static str, &'static str)] =
+        &[("keyId", "FAKE_KEY_ID"), ("secret", "FAKE_SECRET")];
+
+    async fn check(_state: &AppState, client: &FakeClient, active: &FakeKey) -> ApiResult<()> {
+        let works = client.with(|a| {
+            a.keys.get(&active.key_id).map(String::as_str) == Some(active.secret.expose_secret())
+        });
+        if works {
+            Ok(())
+        } else {
+            Err(ApiError::bad_request(
+                "the active key does not authenticate",
+            ))
+        }
+    }
 }
 
 impl Credential for FakeKey {
@@ -156,6 +190,7 @@ type FakeRun<'a> = Run<'a, FakeRotation>;
 impl RotationType for FakeRotation {
     const TYPE: &'static str = TYPE;
     const NAME: &'static str = "Fake Credentials";
+    const PROVIDER: &'static str = "Fake";
     const MODEL: RotationModel = RotationModel::DualPhase;
     const PHASES: &'static [Phase] = &[Phase::Retired, Phase::Issued, Phase::Verified];
     // Nothing uses the new key before it is published: abandonable through Verified.

@@ -1,5 +1,6 @@
 //! Secret rotations: the schedule formula, the journaled engine, and the Salesforce steps.
 
+pub mod api;
 pub mod engine;
 #[cfg(all(feature = "crash-points", debug_assertions))]
 pub mod fake;

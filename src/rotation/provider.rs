@@ -172,6 +172,19 @@ impl From<crate::error::ApiError> for StepError {
     }
 }
 
+/// A step's failure answered outside a run (check-credentials, a rotation's client): the
+/// user's setup is a 400, the provider being away a 502, anything else a 500.
+impl From<StepError> for crate::error::ApiError {
+    fn from(e: StepError) -> Self {
+        use crate::error::ApiError;
+        match e {
+            StepError::Fatal(m) | StepError::Setup(m) => ApiError::BadRequest(m),
+            StepError::Transient(m) => ApiError::Upstream(m),
+            other => ApiError::Internal(anyhow::anyhow!("a provider step failed: {other:?}")),
+        }
+    }
+}
+
 pub type StepResult<T = ()> = Result<T, StepError>;
 
 /// One credential slot, as the type's `generatedCredentials` items. Secrets are
@@ -261,6 +274,8 @@ pub trait RotationType: Sized + Send + Sync + 'static {
     const TYPE: &'static str;
     /// "Salesforce OAuth Credentials": messages.
     const NAME: &'static str;
+    /// "Salesforce", "PostgreSQL": the provider in messages.
+    const PROVIDER: &'static str;
     const MODEL: RotationModel;
     /// The phases this type runs, in order (`Started` and `Published` are implied).
     const PHASES: &'static [Phase];

@@ -7,8 +7,12 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 
+use axum::Router;
+
+use crate::http::secret_rotations::{self as http, RotationOption};
+use crate::rotation::api::RotationApi;
 use crate::rotation::engine::{self, RunError};
-use crate::rotation::provider::{Phase, RotationType};
+use crate::rotation::provider::Phase;
 use crate::state::AppState;
 use crate::store::rotations::{RotationRow, RunRow};
 
@@ -17,6 +21,16 @@ type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub trait RegisteredType: Send + Sync {
     fn slug(&self) -> &'static str;
     fn name(&self) -> &'static str;
+    /// The app of the connections it rotates through.
+    fn app(&self) -> &'static str;
+    /// Whether it is served and documented (the engine tests' fake type is not).
+    fn public(&self) -> bool;
+    /// Its entry in `GET /api/v2/secret-rotations/options`.
+    fn option(&self) -> RotationOption;
+    /// Its routes under `/api/v2/secret-rotations/{slug}`.
+    fn routes(&self) -> Router<AppState>;
+    /// Adds its schemas and operations to the OpenAPI document.
+    fn document(&self, doc: &mut utoipa::openapi::OpenApi);
     /// The labels of the phases a run journals, in order (tests enumerate crash points).
     fn phase_labels(&self) -> Vec<&'static str>;
     fn execute<'a>(
@@ -42,12 +56,32 @@ impl<T> Default for Entry<T> {
     }
 }
 
-impl<T: RotationType> RegisteredType for Entry<T> {
+impl<T: RotationApi> RegisteredType for Entry<T> {
     fn slug(&self) -> &'static str {
         T::TYPE
     }
     fn name(&self) -> &'static str {
         T::NAME
+    }
+    fn app(&self) -> &'static str {
+        T::APP
+    }
+    fn public(&self) -> bool {
+        T::PUBLIC
+    }
+    fn option(&self) -> RotationOption {
+        RotationOption {
+            name: T::NAME.into(),
+            rotation_type: T::TYPE.into(),
+            connection: T::APP.into(),
+            template: T::template(),
+        }
+    }
+    fn routes(&self) -> Router<AppState> {
+        http::routes::<T>()
+    }
+    fn document(&self, doc: &mut utoipa::openapi::OpenApi) {
+        http::openapi::document::<T>(doc)
     }
     fn phase_labels(&self) -> Vec<&'static str> {
         T::PHASES
@@ -73,6 +107,11 @@ pub static TYPES: &[&dyn RegisteredType] = &[
     #[cfg(all(feature = "crash-points", debug_assertions))]
     &Entry::<crate::rotation::fake::FakeRotation>::new(),
 ];
+
+/// The types the API serves and documents.
+pub fn public() -> impl Iterator<Item = &'static dyn RegisteredType> {
+    TYPES.iter().copied().filter(|t| t.public())
+}
 
 pub fn by_slug(slug: &str) -> Option<&'static dyn RegisteredType> {
     TYPES.iter().copied().find(|t| t.slug() == slug)

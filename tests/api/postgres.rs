@@ -9,15 +9,18 @@ use uuid::Uuid;
 
 use rotary::providers::postgres::connection::PostgresConnection;
 use rotary::rotation::engine::{self, RunError};
-use rotary::store::rotations::{self, NewRotation};
+use rotary::store::rotations;
 
-use crate::helpers::{captured_logs, fresh_database, spawn_server, test_options, TestApp};
+use crate::helpers::{
+    assert_error, captured_logs, fresh_database, spawn_server, test_options, TestApp,
+};
 
 pub struct Pg {
     pub app: TestApp,
     pub token: String,
     pub project: String,
     pub id: Uuid,
+    pub connection_id: Uuid,
     pub conn_role: String,
     pub users: [String; 2],
     /// The superuser, for setting up and breaking things.
@@ -204,39 +207,46 @@ pub async fn pg_world_via(port_override: Option<u16>) -> Pg {
     .execute(&app.pool)
     .await
     .unwrap();
-    let id = Uuid::new_v4();
-    let new = NewRotation {
-        id,
-        org_id,
-        project_id,
-        env_id,
-        folder_path: "/".into(),
-        folder_id: env_id,
-        rotation_type: "postgres-credentials".into(),
-        name: "my-pg-rotation".into(),
-        description: None,
-        connection_id,
-        parameters: json!({"username1": users[0], "username2": users[1]}),
-        secrets_mapping: json!({"username": "POSTGRES_DB_USERNAME", "password": "POSTGRES_DB_PASSWORD"}),
-        is_auto_rotation_enabled: false,
-        rotation_interval: 30,
-        rotate_at_hours: 0,
-        rotate_at_minutes: 0,
-        target: None,
-    };
-    let run = {
-        let mut tx = app.pool.begin().await.unwrap();
-        let run = rotations::insert_creating(&mut tx, &new, engine::worker_id(), 60)
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
-        run
-    };
+    // Created over the API, as curl would.
+    let r = app
+        .post(
+            "/api/v2/secret-rotations/postgres-credentials",
+            &token,
+            json!({
+                "name": "my-pg-rotation", "projectId": project, "connectionId": connection_id,
+                "environment": "dev", "secretPath": "/", "isAutoRotationEnabled": false,
+                "rotationInterval": 30,
+                "parameters": {"username1": format!(" {} ", users[0]), "username2": users[1]},
+                "secretsMapping": {"username": "POSTGRES_DB_USERNAME", "password": "POSTGRES_DB_PASSWORD"},
+            }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let rotation = &r.body["secretRotation"];
+    let id = Uuid::parse_str(rotation["id"].as_str().unwrap()).unwrap();
+    assert_eq!(rotation["type"], "postgres-credentials");
+    assert_eq!(
+        rotation["parameters"],
+        json!({"username1": users[0], "username2": users[1]}),
+        "stored trimmed, nothing added"
+    );
+    assert_eq!(
+        rotation["secretsMapping"],
+        json!({"username": "POSTGRES_DB_USERNAME", "password": "POSTGRES_DB_PASSWORD"})
+    );
+    assert_eq!(
+        rotation["connection"],
+        json!({"app": "postgres", "name": "pg", "id": connection_id})
+    );
+    assert_eq!(rotation["activeIndex"], 0);
+    assert_eq!(rotation["rotationStatus"], "success");
+    let _ = (org_id, env_id);
     let pg = Pg {
         app,
         token,
         project,
         id,
+        connection_id,
         conn_role,
         users,
         admin,
@@ -244,7 +254,6 @@ pub async fn pg_world_via(port_override: Option<u16>) -> Pg {
         port,
         database,
     };
-    engine::execute(pg.state(), run).await.unwrap();
     pg.assert_converged("create").await;
     pg
 }
@@ -517,4 +526,240 @@ async fn the_server_going_away_after_the_alter_leaves_the_run_to_resume_and_cons
     engine::execute(pg.state(), run).await.unwrap();
     pg.assert_converged("resumed").await;
     assert_eq!(pg.mapped().await.0, pg.users[1]);
+}
+
+const PG: &str = "/api/v2/secret-rotations/postgres-credentials";
+
+/// The wire a curl user sees: refusals before anything reaches the server, then get, list,
+/// by name, rotate, generated-credentials, check-credentials, PATCH and delete with revoke.
+#[tokio::test]
+async fn the_api_serves_postgres_rotations_as_infisical_does() {
+    let pg = pg_world().await;
+    let (app, token) = (&pg.app, &pg.token);
+    let body = |parameters: serde_json::Value| {
+        json!({
+            "name": "second", "projectId": pg.project, "connectionId": pg.connection_id,
+            "environment": "dev", "secretPath": "/", "rotationInterval": 30,
+            "parameters": parameters,
+            "secretsMapping": {"username": "U2", "password": "P2"},
+        })
+    };
+    // Refused before any statement runs: no run, no rotation, the users' passwords untouched.
+    let runs_before = app.count("rotation_runs").await;
+    for (parameters, path, code, message) in [
+        (json!({"username1": "", "username2": "b"}), "username1", "too_small", "Username1 Required"),
+        (json!({"username2": "b"}), "username1", "invalid_type", "Required"),
+        (
+            json!({"username1": "a\"; DROP ROLE x; --", "username2": "b"}),
+            "username1",
+            "custom",
+            "The username \"a\"; DROP ROLE x; --\" cannot be used in a statement: quotes, backslashes, semicolons, braces, backticks and whitespace are not allowed, and at most 63 bytes",
+        ),
+        (
+            json!({"username1": "a", "username2": "b", "rotationStatement": "ALTER USER {{username}} {{secret}}"}),
+            "rotationStatement",
+            "custom",
+            "Invalid expression detected in rotation statement",
+        ),
+        (
+            json!({"username1": "a", "username2": "b", "rotationStatement": "ALTER USER {{username}}"}),
+            "rotationStatement",
+            "custom",
+            "Rotation statement must have username and password template expression",
+        ),
+        (
+            json!({"username1": "a", "username2": "b", "passwordRequirements": {"length": 4, "required": {"lowercase": 3, "uppercase": 3, "digits": 0, "symbols": 0}}}),
+            "passwordRequirements",
+            "custom",
+            "Sum of required characters cannot exceed the total length",
+        ),
+        (
+            json!({"username1": "a", "username2": "b", "passwordRequirements": {"length": 20, "required": {"lowercase": 1, "uppercase": 1, "digits": 1, "symbols": 1}, "allowedSymbols": "'!"}}),
+            "passwordRequirements",
+            "custom",
+            "allowedSymbols cannot contain '\\'': it could end a quoted SQL value",
+        ),
+    ] {
+        let r = app.post(PG, token, body(parameters.clone())).await;
+        assert_error(
+            &r,
+            422,
+            "ValidationFailure",
+            json!([{"code": code, "path": ["parameters", path], "message": message}]),
+        );
+    }
+    assert_eq!(app.count("rotation_runs").await, runs_before);
+    assert_eq!(app.count("secret_rotations").await, 1);
+    // A Salesforce connection cannot serve it.
+    let r = app
+        .post(
+            "/api/v2/secret-rotations/salesforce-oauth-credentials",
+            token,
+            json!({
+                "name": "sf", "projectId": pg.project, "connectionId": pg.connection_id,
+                "environment": "dev", "secretPath": "/", "rotationInterval": 30,
+                "parameters": {"appId": "0xIal0000004C92CAE", "appName": "x"},
+                "secretsMapping": {"consumerKey": "K", "consumerSecret": "S"},
+            }),
+        )
+        .await;
+    assert_error(
+        &r,
+        400,
+        "BadRequest",
+        json!(format!(
+            "postgres Connection with ID {} cannot be used to connect to Salesforce",
+            pg.connection_id
+        )),
+    );
+
+    // Reads.
+    let one = format!("{PG}/{}", pg.id);
+    let got = app.get(&one, token).await;
+    assert_eq!(got.status, 200, "{}", got.body);
+    assert_eq!(got.body["secretRotation"]["name"], "my-pg-rotation");
+    let list = app
+        .get(&format!("{PG}?projectId={}", pg.project), token)
+        .await;
+    assert_eq!(list.body["secretRotations"].as_array().unwrap().len(), 1);
+    let sf_list = app
+        .get(
+            &format!(
+                "/api/v2/secret-rotations/salesforce-oauth-credentials?projectId={}",
+                pg.project
+            ),
+            token,
+        )
+        .await;
+    assert_eq!(sf_list.body, json!({"secretRotations": []}));
+    let by_name = app
+        .get(
+            &format!(
+                "{PG}/rotation-name/my-pg-rotation?projectId={}&environment=dev&secretPath=/",
+                pg.project
+            ),
+            token,
+        )
+        .await;
+    assert_eq!(by_name.body, got.body);
+    let r = app
+        .get(
+            &format!(
+                "/api/v2/secret-rotations/salesforce-oauth-credentials/{}",
+                pg.id
+            ),
+            token,
+        )
+        .await;
+    assert_error(
+        &r,
+        400,
+        "BadRequest",
+        json!(format!(
+            "Secret Rotation with ID \"{}\" is not configured for Salesforce OAuth Credentials",
+            pg.id
+        )),
+    );
+
+    // Rotate: the second user, and the first keeps working.
+    let first = pg.mapped().await;
+    let r = app
+        .post(&format!("{one}/rotate-secrets"), token, json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["secretRotation"]["activeIndex"], 1);
+    let second = pg.mapped().await;
+    assert_eq!(second.0, pg.users[1]);
+    assert!(pg.logs_in(&first.0, &first.1).await);
+    let generated = app
+        .get(&format!("{one}/generated-credentials"), token)
+        .await;
+    assert_eq!(
+        generated.body,
+        json!({
+            "generatedCredentials": [
+                {"username": first.0, "password": first.1},
+                {"username": second.0, "password": second.1},
+            ],
+            "activeIndex": 1, "rotationId": pg.id, "type": "postgres-credentials",
+        })
+    );
+
+    // check-credentials logs in as the active user.
+    let r = app
+        .post(&format!("{one}/check-credentials"), token, json!({}))
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    sqlx::query(&format!(
+        "ALTER ROLE {} PASSWORD 'changed-by-hand'",
+        pg.users[1]
+    ))
+    .execute(&pg.admin)
+    .await
+    .unwrap();
+    let r = app
+        .post(&format!("{one}/check-credentials"), token, json!({}))
+        .await;
+    assert_error(
+        &r,
+        400,
+        "BadRequest",
+        json!(format!(
+            "PostgreSQL refused the login of \"{}\" (wrong password, or no pg_hba.conf entry allows it)",
+            pg.users[1]
+        )),
+    );
+    // Rotating again repairs it: the first user gets a new password and becomes active.
+    let r = app
+        .post(&format!("{one}/rotate-secrets"), token, json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    pg.assert_converged("after a hand-made change").await;
+
+    // PATCH: a new mapping renames the owned secrets; a bad statement changes nothing.
+    let r = app
+        .patch(
+            &one,
+            token,
+            json!({"parameters": {"username1": pg.users[0], "username2": pg.users[1], "rotationStatement": "DROP {{x}}"}}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    let r = app
+        .patch(
+            &one,
+            token,
+            json!({"secretsMapping": {"username": "DB_USER", "password": "DB_PASSWORD"}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (user, password) = app
+        .read_pair(token, &pg.project, ["DB_USER", "DB_PASSWORD"])
+        .await;
+    assert!(pg.logs_in(&user, &password).await);
+
+    // Delete with revoke: both users are locked out, the secrets go.
+    let slots = pg.slots().await.0;
+    let r = app
+        .delete(
+            &format!("{one}?revokeGeneratedCredentials=true&deleteSecrets=true"),
+            token,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    for (user, password) in slots {
+        assert!(!pg.logs_in(&user, &password).await, "{user} still logs in");
+    }
+    assert_eq!(app.count("secret_rotations").await, 0);
+    let r = app.get(&one, token).await;
+    assert_error(
+        &r,
+        404,
+        "NotFound",
+        json!(format!(
+            "Could not find PostgreSQL Credentials Rotation with ID \"{}\"",
+            pg.id
+        )),
+    );
 }

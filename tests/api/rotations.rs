@@ -711,10 +711,17 @@ async fn update_list_by_name_options_and_check_credentials() {
         .app
         .get("/api/v2/secret-rotations/options", &w.token)
         .await;
+    // Sorted by name, as Infisical sorts them; Postgres's template is Infisical's, byte for byte.
     assert_eq!(
         r.body,
-        json!({"secretRotationOptions": [{"name": "Salesforce OAuth Credentials", "type": "salesforce-oauth-credentials", "connection": "salesforce",
-        "template": {"secretsMapping": {"consumerKey": "SALESFORCE_CONSUMER_KEY", "consumerSecret": "SALESFORCE_CONSUMER_SECRET"}}}]})
+        json!({"secretRotationOptions": [
+            {"name": "PostgreSQL Credentials", "type": "postgres-credentials", "connection": "postgres",
+             "template": {
+                "createUserStatement": "-- create user role\nCREATE USER infisical_user WITH ENCRYPTED PASSWORD 'temporary_password';\n   \n-- grant database connection permissions\nGRANT CONNECT ON DATABASE my_database TO infisical_user;\n   \n-- grant relevant table permissions\nGRANT ALL PRIVILEGES ON ALL TABLES IN SCHEMA public TO infisical_user;",
+                "rotationStatement": "ALTER USER \"{{username}}\" WITH PASSWORD '{{password}}'",
+                "secretsMapping": {"username": "POSTGRES_DB_USERNAME", "password": "POSTGRES_DB_PASSWORD"}}},
+            {"name": "Salesforce OAuth Credentials", "type": "salesforce-oauth-credentials", "connection": "salesforce",
+             "template": {"secretsMapping": {"consumerKey": "SALESFORCE_CONSUMER_KEY", "consumerSecret": "SALESFORCE_CONSUMER_SECRET"}}}]})
     );
 
     let r = w

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Connection;
 
 use crate::providers::postgres::connection::{describe, PostgresConnection, APP};
+use crate::providers::sql::wire::SqlParameters;
 use crate::providers::sql::{password, statement};
 use crate::rotation::provider::{
     sealed, Credential, Phase, RotationModel, RotationType, Run, StepError, StepResult,
@@ -32,10 +33,11 @@ use crate::store::rotations::RotationRow;
 pub struct PostgresCredentials;
 
 /// One slot: a username and its password.
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PgLogin {
     pub username: String,
     #[serde(serialize_with = "sealed::expose")]
+    #[schema(value_type = String)]
     pub password: SecretString,
 }
 
@@ -49,17 +51,6 @@ impl Credential for PgLogin {
     fn label(&self) -> String {
         self.username.clone()
     }
-}
-
-#[derive(Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PgParameters {
-    pub username1: String,
-    pub username2: String,
-    #[serde(default)]
-    pub rotation_statement: Option<String>,
-    #[serde(default)]
-    pub password_requirements: Option<password::PasswordRequirements>,
 }
 
 /// Nothing beyond the issued login: Prepared puts the chosen user and password there.
@@ -77,12 +68,13 @@ type PgRun<'a> = Run<'a, PostgresCredentials>;
 impl RotationType for PostgresCredentials {
     const TYPE: &'static str = "postgres-credentials";
     const NAME: &'static str = "PostgreSQL Credentials";
+    const PROVIDER: &'static str = "PostgreSQL";
     const MODEL: RotationModel = RotationModel::DualPhase;
     const PHASES: &'static [Phase] = &[Phase::Prepared, Phase::Issued, Phase::Verified];
     // From the ALTER on, the inactive user's old password is gone: roll forward only.
     const LAST_ABANDONABLE: Phase = Phase::Prepared;
 
-    type Parameters = PgParameters;
+    type Parameters = SqlParameters;
     type Credential = PgLogin;
     type Journal = PgJournal;
     type Client = PgTarget;

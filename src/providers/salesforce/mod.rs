@@ -1,5 +1,6 @@
 //! Salesforce: the REST client for External Client App OAuth credentials.
 
+pub mod api;
 pub mod client;
 pub mod rotation;
 

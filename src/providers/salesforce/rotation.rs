@@ -32,11 +32,12 @@ pub struct SalesforceOAuthCredentials;
 
 /// One slot, as Infisical's `generatedCredentials` items (and as stored since the first
 /// release: the sealed JSON is unchanged).
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SalesforceCredential {
     pub consumer_key: String,
     #[serde(serialize_with = "sealed::expose")]
+    #[schema(value_type = String)]
     pub consumer_secret: SecretString,
     pub staged_credential_url: Option<String>,
 }
@@ -95,6 +96,7 @@ type SfRun<'a> = Run<'a, SalesforceOAuthCredentials>;
 impl RotationType for SalesforceOAuthCredentials {
     const TYPE: &'static str = "salesforce-oauth-credentials";
     const NAME: &'static str = "Salesforce OAuth Credentials";
+    const PROVIDER: &'static str = "Salesforce";
     const MODEL: RotationModel = RotationModel::DualPhase;
     const PHASES: &'static [Phase] = &[Phase::Retired, Phase::Issued, Phase::Activated];
     const LAST_ABANDONABLE: Phase = Phase::Issued;

@@ -14,7 +14,7 @@ pub const DEFAULT_SYMBOLS: &str = "-_.~!*";
 /// Symbols a password may never hold (see the module's comment).
 pub const FORBIDDEN_SYMBOLS: &str = "'\"\\;{}`";
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Required {
     pub lowercase: u32,
     pub uppercase: u32,
@@ -22,7 +22,9 @@ pub struct Required {
     pub symbols: u32,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+/// Infisical's `passwordRequirements` (default: 48 characters, at least one lowercase letter,
+/// uppercase letter and digit, no symbols).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PasswordRequirements {
     pub length: u32,
@@ -56,10 +58,15 @@ impl PasswordRequirements {
             return Some("Password length must be less than 250".into());
         }
         let r = self.required;
-        if r.lowercase + r.uppercase + r.digits + r.symbols == 0 {
+        // In u64: four u32 counts can add past u32::MAX.
+        let sum: u64 = [r.lowercase, r.uppercase, r.digits, r.symbols]
+            .iter()
+            .map(|&n| u64::from(n))
+            .sum();
+        if sum == 0 {
             return Some("At least one character type must be required".into());
         }
-        if r.lowercase + r.uppercase + r.digits + r.symbols > self.length {
+        if sum > u64::from(self.length) {
             return Some("Sum of required characters cannot exceed the total length".into());
         }
         if let Some(symbols) = &self.allowed_symbols {
