@@ -20,6 +20,7 @@ use crate::access::{project_access, Action, Subject};
 use crate::error::ApiError;
 use crate::http::app_connections as api;
 use crate::http::extract::{from_value, ApiJson, ApiPath};
+use crate::providers::salesforce::connection::SalesforceApp;
 use crate::state::AppState;
 
 /// The create form's fields, shown again after an error (never the secret).
@@ -138,7 +139,8 @@ pub async fn create(
                 "consumerSecret": fields.consumer_secret.trim(),
             },
         }))?;
-        api::create_salesforce(State(state.clone()), s.auth.clone(), ApiJson(body)).await
+        api::handlers::create::<SalesforceApp>(State(state.clone()), s.auth.clone(), ApiJson(body))
+            .await
     };
     match created.await {
         Ok(_) => back_to(id, "created"),
@@ -179,8 +181,12 @@ async fn on_connection(
             let apps = api::oauth_apps(State(state.clone()), s.auth.clone(), ApiPath(id)).await?;
             Ok::<_, ApiError>(format!("checked&apps={}", apps.0.apps.len()))
         } else {
-            let _deleted =
-                api::delete_salesforce(State(state.clone()), s.auth.clone(), ApiPath(id)).await?;
+            let _deleted = api::handlers::delete::<SalesforceApp>(
+                State(state.clone()),
+                s.auth.clone(),
+                ApiPath(id),
+            )
+            .await?;
             Ok("deleted".to_string())
         }
     };

@@ -9,6 +9,7 @@ pub mod extract;
 pub mod folders;
 pub mod health;
 pub mod identities;
+pub mod openapi_ops;
 pub mod projects;
 pub mod scope;
 pub mod secret_rotations;
@@ -133,20 +134,6 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/app-connections", get(ac::list_all))
         .route("/api/v1/app-connections/options", get(ac::options))
-        .route(
-            "/api/v1/app-connections/salesforce",
-            get(ac::list_salesforce).post(ac::create_salesforce),
-        )
-        .route(
-            "/api/v1/app-connections/salesforce/{connectionId}",
-            get(ac::get_salesforce)
-                .patch(ac::update_salesforce)
-                .delete(ac::delete_salesforce),
-        )
-        .route(
-            "/api/v1/app-connections/salesforce/{connectionId}/oauth-apps",
-            get(ac::oauth_apps),
-        )
         .route("/api/v2/secret-rotations", get(sr::list_all))
         .route("/api/v2/secret-rotations/options", get(sr::options))
         .route("/api/v1/webhooks", post(webhooks::create).get(webhooks::list))
@@ -163,6 +150,7 @@ pub fn router(state: AppState) -> Router {
                 .patch(s::update_secret)
                 .delete(s::delete_secret),
         )
+        .merge(connection_routes())
         .merge(rotation_routes())
         .merge(crate::console::routes())
         .route_layer(axum::middleware::from_fn(http_metrics))
@@ -182,6 +170,13 @@ pub fn router(state: AppState) -> Router {
         Some(cors) => router.layer(cors),
         None => router,
     }
+}
+
+/// Every app's connection routes (`app_connections::routes::<C>()`), from the registry.
+fn connection_routes() -> Router<AppState> {
+    crate::connections::types::CONNECTION_TYPES
+        .iter()
+        .fold(Router::new(), |router, c| router.merge(c.routes()))
 }
 
 /// Every public rotation type's routes (`secret_rotations::routes::<T>()`), from the registry.
@@ -287,11 +282,15 @@ impl Modify for BearerAuth {
     }
 }
 
-/// Each public rotation type's schemas and operations (`secret_rotations::openapi`).
+/// Each connection type's and public rotation type's schemas and operations
+/// (`app_connections::openapi`, `secret_rotations::openapi`).
 struct RotationTypes;
 
 impl Modify for RotationTypes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for c in crate::connections::types::CONNECTION_TYPES {
+            c.document(openapi);
+        }
         for t in crate::rotation::registry::public() {
             t.document(openapi);
         }
@@ -320,10 +319,7 @@ impl Modify for RotationTypes {
         folders::update_folder, folders::delete_folder,
         secrets::list_secrets, secrets::get_secret, secrets::create_secret,
         secrets::update_secret, secrets::delete_secret,
-        app_connections::options, app_connections::list_all, app_connections::list_salesforce,
-        app_connections::get_salesforce, app_connections::create_salesforce,
-        app_connections::update_salesforce, app_connections::delete_salesforce,
-        app_connections::oauth_apps,
+        app_connections::options, app_connections::list_all, app_connections::oauth_apps,
         secret_rotations::options, secret_rotations::list_all,
         audit_logs::list,
         webhooks::create, webhooks::list, webhooks::update, webhooks::delete, webhooks::test,

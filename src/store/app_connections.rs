@@ -78,6 +78,26 @@ pub async fn find(db: &PgPool, org_id: Uuid, id: Uuid) -> sqlx::Result<Option<Co
         .await
 }
 
+/// The id of the app's connection named `name` in the project (or the organization's, when
+/// no project is named).
+pub async fn find_by_name(
+    db: &PgPool,
+    org_id: Uuid,
+    project_id: Option<Uuid>,
+    app: &str,
+    name: &str,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar(
+        "SELECT id FROM app_connections WHERE org_id = $1 AND project_id IS NOT DISTINCT FROM $2 AND app = $3 AND name = $4",
+    )
+    .bind(org_id)
+    .bind(project_id)
+    .bind(app)
+    .bind(name)
+    .fetch_optional(db)
+    .await
+}
+
 /// Connections of the organization, optionally of one app, in creation order.
 pub async fn list(
     db: &PgPool,

@@ -111,10 +111,44 @@ async fn create_read_update_delete_a_salesforce_connection() {
         )
         .await;
     assert_eq!(r.body["appConnections"][0]["id"], json!(id));
+    let by_id = w
+        .app
+        .get(
+            &format!("/api/v1/app-connections/salesforce/{id}"),
+            &w.token,
+        )
+        .await;
+    let by_name = w
+        .app
+        .get(
+            &format!(
+                "/api/v1/app-connections/salesforce/connection-name/sf-prod?projectId={}",
+                w.project
+            ),
+            &w.token,
+        )
+        .await;
+    assert_eq!(by_name.body, by_id.body, "connection-name finds it");
+    let available = w
+        .app
+        .get(
+            &format!(
+                "/api/v1/app-connections/salesforce/available?projectId={}",
+                w.project
+            ),
+            &w.token,
+        )
+        .await;
+    assert_eq!(
+        available.body,
+        json!({"appConnections": [{"app": "salesforce", "name": "sf-prod", "id": id, "projectId": w.project, "orgId": org_id}]})
+    );
     let r = w.app.get("/api/v1/app-connections/options", &w.token).await;
     assert_eq!(
         r.body,
-        json!({"appConnectionOptions": [{"name": "Salesforce", "app": "salesforce", "methods": ["client-credentials"]}]})
+        json!({"appConnectionOptions": [
+            {"name": "PostgreSQL", "app": "postgres", "methods": ["username-and-password"]},
+            {"name": "Salesforce", "app": "salesforce", "methods": ["client-credentials"]}]})
     );
 
     let r = w

@@ -2,12 +2,10 @@
 //! (scripts/with-postgres.sh: every role but the superuser logs in with a scram password):
 //! a connection role with CREATEROLE and two login roles per test.
 
-use secrecy::SecretString;
 use serde_json::json;
 use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
-use rotary::providers::postgres::connection::PostgresConnection;
 use rotary::rotation::engine::{self, RunError};
 use rotary::store::rotations;
 
@@ -147,7 +145,6 @@ pub async fn pg_world_via(port_override: Option<u16>) -> Pg {
     let app = spawn_server(&url, rotary::crypto::Key::generate(), test_options(), false).await;
     let token = app.admin_token().await;
     let project = app.create_project(&token, "Databases").await;
-    let project_id = Uuid::parse_str(&project).unwrap();
     let (host, port, database) = parts(&url);
     // The test's own statements set passwords too: not logged, so the leak scan below sees
     // only what Rotary logs.
@@ -173,40 +170,36 @@ pub async fn pg_world_via(port_override: Option<u16>) -> Pg {
     ] {
         sqlx::query(&sql).execute(&admin).await.unwrap();
     }
-    let (org_id, env_id): (Uuid, Uuid) = sqlx::query_as(
-        "SELECT p.org_id, e.id FROM projects p JOIN environments e ON e.project_id = p.id WHERE p.id = $1 AND e.slug = 'dev'",
-    )
-    .bind(project_id)
-    .fetch_one(&app.pool)
-    .await
-    .unwrap();
-    let state = app.state.clone().unwrap();
-    let connection_id = Uuid::new_v4();
-    let credentials = PostgresConnection {
-        host: host.clone(),
-        port: port_override.unwrap_or(port),
-        database: database.clone(),
-        username: conn_role.clone(),
-        password: SecretString::from(format!("conn-pw-{tag}")),
-        ssl_enabled: false,
-        ssl_reject_unauthorized: false,
-        ssl_certificate: None,
-    };
-    let key = rotary::connections::sealing_key(&state, Some(project_id))
-        .await
-        .unwrap();
-    sqlx::query(
-        "INSERT INTO app_connections (id, org_id, project_id, app, method, name, public_config, credentials_ct) \
-         VALUES ($1, $2, $3, 'postgres', 'username-and-password', 'pg', $4, $5)",
-    )
-    .bind(connection_id)
-    .bind(org_id)
-    .bind(project_id)
-    .bind(json!({"host": host, "port": port, "database": database, "username": conn_role}))
-    .bind(rotary::connections::seal_as(&key, connection_id, &credentials))
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    // The connection, over the API: validated by logging in as the role.
+    let r = app
+        .post(
+            "/api/v1/app-connections/postgres",
+            &token,
+            json!({
+                "name": "pg", "method": "username-and-password", "projectId": project,
+                "credentials": {
+                    "host": format!(" {host} "), "port": port_override.unwrap_or(port).to_string(),
+                    "database": database, "username": conn_role,
+                    "password": format!("conn-pw-{tag}"),
+                    "sslEnabled": false, "sslRejectUnauthorized": false, "sslCertificate": "  ",
+                },
+            }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let connection = &r.body["appConnection"];
+    let connection_id = Uuid::parse_str(connection["id"].as_str().unwrap()).unwrap();
+    assert_eq!(connection["app"], "postgres");
+    assert_eq!(connection["method"], "username-and-password");
+    assert_eq!(
+        connection["credentials"],
+        json!({
+            "host": host, "port": port_override.unwrap_or(port), "database": database,
+            "username": conn_role, "sslEnabled": false, "sslRejectUnauthorized": false,
+            "sslCertificate": null,
+        }),
+        "trimmed, the port a number, no password"
+    );
     // Created over the API, as curl would.
     let r = app
         .post(
@@ -240,7 +233,6 @@ pub async fn pg_world_via(port_override: Option<u16>) -> Pg {
     );
     assert_eq!(rotation["activeIndex"], 0);
     assert_eq!(rotation["rotationStatus"], "success");
-    let _ = (org_id, env_id);
     let pg = Pg {
         app,
         token,
@@ -762,4 +754,198 @@ async fn the_api_serves_postgres_rotations_as_infisical_does() {
             pg.id
         )),
     );
+}
+
+const CONNECTIONS: &str = "/api/v1/app-connections/postgres";
+
+/// Infisical's route set for the `postgres` connection: create refuses what would not work
+/// (never quoting the password), get by id and by name, available, PATCH re-validates new
+/// credentials, DELETE refuses while a rotation uses it.
+#[tokio::test]
+async fn postgres_connections_are_validated_by_logging_in() {
+    let pg = pg_world().await;
+    let (app, token) = (&pg.app, &pg.token);
+    let tag = &pg.conn_role["rotary_conn_".len()..];
+    let credentials = |password: &str| {
+        json!({
+            "host": pg.host, "port": pg.port, "database": pg.database, "username": pg.conn_role,
+            "password": password, "sslEnabled": false, "sslRejectUnauthorized": false,
+        })
+    };
+    let body = |name: &str, credentials: serde_json::Value| json!({"name": name, "method": "username-and-password", "projectId": pg.project, "credentials": credentials});
+    let r = app
+        .post(
+            CONNECTIONS,
+            token,
+            body("wrong", credentials("not-the-password")),
+        )
+        .await;
+    assert_error(
+        &r,
+        400,
+        "BadRequest",
+        json!(format!(
+            "Unable to validate connection: PostgreSQL refused the login of \"{}\" (wrong password, or no pg_hba.conf entry allows it)",
+            pg.conn_role
+        )),
+    );
+    let mut no_port = credentials("x");
+    no_port["port"] = json!("five");
+    let r = app
+        .post(CONNECTIONS, token, body("bad-port", no_port))
+        .await;
+    assert_error(
+        &r,
+        422,
+        "ValidationFailure",
+        json!([{"code": "custom", "path": ["credentials", "port"], "message": "Expected number, received string"}]),
+    );
+    let mut blank = credentials("x");
+    blank["host"] = json!("   ");
+    let r = app.post(CONNECTIONS, token, body("blank", blank)).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(r.body["message"][0]["path"], json!(["credentials", "host"]));
+    let r = app
+        .post(
+            CONNECTIONS,
+            token,
+            json!({"name": "m", "method": "client-credentials", "projectId": pg.project, "credentials": credentials("x")}),
+        )
+        .await;
+    assert_error(
+        &r,
+        422,
+        "ValidationFailure",
+        json!([{"code": "invalid_enum_value", "path": ["method"], "message": "Invalid enum value. Expected 'username-and-password', received 'client-credentials'"}]),
+    );
+    let r = app
+        .post(
+            CONNECTIONS,
+            token,
+            body("pg", credentials(&format!("conn-pw-{tag}"))),
+        )
+        .await;
+    assert_error(
+        &r,
+        400,
+        "BadRequest",
+        json!("An App Connection with the name \"pg\" already exists"),
+    );
+    assert_eq!(app.count("app_connections").await, 1);
+
+    // Reads.
+    let one = format!("{CONNECTIONS}/{}", pg.connection_id);
+    let got = app.get(&one, token).await;
+    assert_eq!(got.status, 200, "{}", got.body);
+    let by_name = app
+        .get(
+            &format!("{CONNECTIONS}/connection-name/pg?projectId={}", pg.project),
+            token,
+        )
+        .await;
+    assert_eq!(by_name.body, got.body);
+    let r = app
+        .get(
+            &format!(
+                "{CONNECTIONS}/connection-name/nope?projectId={}",
+                pg.project
+            ),
+            token,
+        )
+        .await;
+    assert_error(
+        &r,
+        404,
+        "NotFound",
+        json!("Could not find App Connection with name \"nope\""),
+    );
+    let r = app
+        .get(
+            &format!("{CONNECTIONS}/available?projectId={}", pg.project),
+            token,
+        )
+        .await;
+    assert_eq!(
+        r.body,
+        json!({"appConnections": [{
+            "app": "postgres", "name": "pg", "id": pg.connection_id,
+            "projectId": pg.project, "orgId": got.body["appConnection"]["orgId"],
+        }]})
+    );
+    let r = app
+        .get(
+            &format!(
+                "/api/v1/app-connections/salesforce/available?projectId={}",
+                pg.project
+            ),
+            token,
+        )
+        .await;
+    assert_eq!(r.body, json!({"appConnections": []}));
+    let r = app
+        .get(
+            &format!("/api/v1/app-connections/salesforce/{}", pg.connection_id),
+            token,
+        )
+        .await;
+    assert_error(
+        &r,
+        400,
+        "BadRequest",
+        json!(format!(
+            "App Connection with ID {} is not a Salesforce connection",
+            pg.connection_id
+        )),
+    );
+
+    // PATCH: new credentials are checked first; a wrong password changes nothing.
+    let r = app
+        .patch(
+            &one,
+            token,
+            json!({"credentials": credentials("wrong-again")}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(!r.body.to_string().contains("wrong-again"));
+    let after = app.get(&one, token).await;
+    assert_eq!(after.body, got.body);
+    sqlx::query(&format!(
+        "ALTER ROLE {} PASSWORD 'new-conn-pw-{tag}'",
+        pg.conn_role
+    ))
+    .execute(&pg.admin)
+    .await
+    .unwrap();
+    let r = app
+        .patch(
+            &one,
+            token,
+            json!({"credentials": credentials(&format!("new-conn-pw-{tag}")), "description": "rotated by hand"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_ne!(
+        r.body["appConnection"]["credentialsHash"],
+        got.body["appConnection"]["credentialsHash"]
+    );
+    // The rotation uses the new credentials at once.
+    pg.run("manual").await.unwrap();
+    pg.assert_converged("after the connection changed").await;
+
+    let r = app.delete(&one, token, None).await;
+    assert_error(
+        &r,
+        400,
+        "BadRequest",
+        json!(format!(
+            "App Connection with ID {} is used by 1 secret rotation(s); delete them first",
+            pg.connection_id
+        )),
+    );
+    let r = app.delete(&format!("{PG}/{}", pg.id), token, None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = app.delete(&one, token, None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(app.count("app_connections").await, 0);
 }

@@ -3,13 +3,11 @@
 //! are not). Operation ids follow Infisical's convention: `create{Id}Rotation` and so on,
 //! `{Id}` being the type's name without spaces.
 
-use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
-use utoipa::openapi::request_body::RequestBodyBuilder;
-use utoipa::openapi::security::SecurityRequirement;
-use utoipa::openapi::{
-    ContentBuilder, Object, OpenApi, Ref, RefOr, Required, ResponseBuilder, Schema, Type,
-};
+use utoipa::openapi::path::{HttpMethod, ParameterIn};
+use utoipa::openapi::OpenApi;
 use utoipa::{PartialSchema, ToSchema};
+
+use crate::http::openapi_ops::{add_schema, bool_query, param, Op};
 
 use super::wire::{
     CreateRotation, GeneratedCredentials, RotationEnvelope, RotationList, RunList, UpdateRotation,
@@ -17,113 +15,6 @@ use super::wire::{
 use crate::rotation::api::RotationApi;
 
 const TAG: &str = "Secret Rotations";
-
-fn json_ref(name: &str) -> utoipa::openapi::Content {
-    ContentBuilder::new()
-        .schema(Some(Ref::from_schema_name(name)))
-        .build()
-}
-
-fn string_schema(format_uuid: bool) -> Schema {
-    let mut object = Object::with_type(Type::String);
-    if format_uuid {
-        object.format = Some(utoipa::openapi::SchemaFormat::KnownFormat(
-            utoipa::openapi::KnownFormat::Uuid,
-        ));
-    }
-    Schema::Object(object)
-}
-
-fn param(
-    name: &str,
-    location: ParameterIn,
-    required: bool,
-    uuid: bool,
-) -> utoipa::openapi::path::Parameter {
-    ParameterBuilder::new()
-        .name(name)
-        .parameter_in(location)
-        .required(if required {
-            Required::True
-        } else {
-            Required::False
-        })
-        .schema(Some(string_schema(uuid)))
-        .build()
-}
-
-fn bool_query(name: &str) -> utoipa::openapi::path::Parameter {
-    ParameterBuilder::new()
-        .name(name)
-        .parameter_in(ParameterIn::Query)
-        .required(Required::False)
-        .schema(Some(Schema::Object(Object::with_type(Type::Boolean))))
-        .build()
-}
-
-/// One operation: its id, description, parameters, body, and the answers (`200` with the
-/// schema named, or `204` when none; always the error shape for 4XX, and for 500 when the
-/// provider can fail the call).
-struct Op {
-    id: String,
-    description: Option<&'static str>,
-    parameters: Vec<utoipa::openapi::path::Parameter>,
-    body: Option<String>,
-    ok: Option<String>,
-    fails_at_provider: bool,
-}
-
-impl Op {
-    fn build(self) -> utoipa::openapi::path::Operation {
-        let mut builder = OperationBuilder::new()
-            .tag(TAG)
-            .operation_id(Some(self.id))
-            .description(self.description)
-            .security(SecurityRequirement::new("bearer", Vec::<String>::new()));
-        if !self.parameters.is_empty() {
-            builder = builder.parameters(Some(self.parameters));
-        }
-        if let Some(body) = self.body {
-            builder = builder.request_body(Some(
-                RequestBodyBuilder::new()
-                    .content("application/json", json_ref(&body))
-                    .required(Some(Required::True))
-                    .build(),
-            ));
-        }
-        builder = match self.ok {
-            Some(schema) => builder.response(
-                "200",
-                ResponseBuilder::new()
-                    .description("")
-                    .content("application/json", json_ref(&schema)),
-            ),
-            None => builder.response("204", ResponseBuilder::new().description("")),
-        };
-        builder = builder.response(
-            "4XX",
-            ResponseBuilder::new()
-                .description("")
-                .content("application/json", json_ref("ErrorBody")),
-        );
-        if self.fails_at_provider {
-            builder = builder.response(
-                "500",
-                ResponseBuilder::new()
-                    .description("")
-                    .content("application/json", json_ref("ErrorBody")),
-            );
-        }
-        builder.build()
-    }
-}
-
-fn add_schema(doc: &mut OpenApi, name: String, schema: RefOr<Schema>) {
-    doc.components
-        .get_or_insert_with(Default::default)
-        .schemas
-        .insert(name, schema);
-}
 
 /// Adds the type's schemas and its ten operations to `doc`.
 pub fn document<T: RotationApi>(doc: &mut OpenApi) {
@@ -185,6 +76,7 @@ pub fn document<T: RotationApi>(doc: &mut OpenApi) {
         base.clone(),
         HttpMethod::Get,
         Op {
+            tag: TAG,
             id: operation_id("list", format!("list{id}Rotations")),
             description: None,
             parameters: vec![project_id()],
@@ -197,6 +89,7 @@ pub fn document<T: RotationApi>(doc: &mut OpenApi) {
         base.clone(),
         HttpMethod::Post,
         Op {
+            tag: TAG,
             id: operation_id("create", format!("create{id}Rotation")),
             description: Some(T::CREATE_DOC),
             parameters: vec![],
@@ -209,6 +102,7 @@ pub fn document<T: RotationApi>(doc: &mut OpenApi) {
         format!("{base}/rotation-name/{{rotationName}}"),
         HttpMethod::Get,
         Op {
+            tag: TAG,
             id: operation_id("get-by-name", format!("get{id}RotationByName")),
             description: None,
             parameters: vec![
@@ -227,6 +121,7 @@ pub fn document<T: RotationApi>(doc: &mut OpenApi) {
         one.clone(),
         HttpMethod::Get,
         Op {
+            tag: TAG,
             id: operation_id("get", format!("get{id}Rotation")),
             description: None,
             parameters: vec![rotation_id()],
@@ -239,6 +134,7 @@ pub fn document<T: RotationApi>(doc: &mut OpenApi) {
         one.clone(),
         HttpMethod::Patch,
         Op {
+            tag: TAG,
             id: operation_id("update", format!("update{id}Rotation")),
             description: None,
             parameters: vec![rotation_id()],
@@ -251,6 +147,7 @@ pub fn document<T: RotationApi>(doc: &mut OpenApi) {
         one.clone(),
         HttpMethod::Delete,
         Op {
+            tag: TAG,
             id: operation_id("delete", format!("delete{id}Rotation")),
             description: Some(T::REVOKE_DOC),
             parameters: vec![
@@ -267,6 +164,7 @@ pub fn document<T: RotationApi>(doc: &mut OpenApi) {
         format!("{one}/generated-credentials"),
         HttpMethod::Get,
         Op {
+            tag: TAG,
             id: operation_id(
                 "generated-credentials",
                 format!("get{id}RotationGeneratedCredentials"),
@@ -282,6 +180,7 @@ pub fn document<T: RotationApi>(doc: &mut OpenApi) {
         format!("{one}/rotate-secrets"),
         HttpMethod::Post,
         Op {
+            tag: TAG,
             id: operation_id("rotate", format!("rotate{id}Rotation")),
             description: Some(T::ROTATE_DOC),
             parameters: vec![rotation_id()],
@@ -294,6 +193,7 @@ pub fn document<T: RotationApi>(doc: &mut OpenApi) {
         format!("{one}/check-credentials"),
         HttpMethod::Post,
         Op {
+            tag: TAG,
             id: operation_id("check", format!("check{id}RotationCredentials")),
             description: Some(T::CHECK_DOC),
             parameters: vec![rotation_id()],
@@ -306,6 +206,7 @@ pub fn document<T: RotationApi>(doc: &mut OpenApi) {
         format!("{one}/runs"),
         HttpMethod::Get,
         Op {
+            tag: TAG,
             id: operation_id("runs", format!("list{id}RotationRuns")),
             description: Some("The rotation's run history, newest first (Rotary only)."),
             parameters: vec![rotation_id()],

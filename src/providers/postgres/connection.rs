@@ -9,9 +9,17 @@ use serde::{Deserialize, Serialize};
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
 use sqlx::{ConnectOptions, Connection, PgConnection};
 
+use crate::connections::types::ConnectionType;
+use crate::error::{ApiError, ApiResult};
+use crate::providers::sql::wire::SqlConnectionInput;
 use crate::rotation::provider::{sealed, StepError};
+use crate::state::AppState;
 
 pub const APP: &str = "postgres";
+pub const USERNAME_AND_PASSWORD: &str = "username-and-password";
+
+/// The `postgres` connection type.
+pub struct PostgresApp;
 
 /// How long connecting (TCP, TLS and authentication) may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -134,5 +142,56 @@ pub fn describe(e: &sqlx::Error, username: &str) -> StepError {
             _ => "the connection to PostgreSQL failed".into(),
         }),
         _ => StepError::Transient("the connection to PostgreSQL failed".into()),
+    }
+}
+
+impl ConnectionType for PostgresApp {
+    const APP: &'static str = APP;
+    const NAME: &'static str = "PostgreSQL";
+    const METHODS: &'static [&'static str] = &[USERNAME_AND_PASSWORD];
+
+    type Input = SqlConnectionInput;
+    type Credentials = PostgresConnection;
+
+    /// Connects as the connection's role (through the address guard, with its TLS settings)
+    /// and runs `SELECT 1`, as Infisical does; the message never holds the password.
+    async fn validate(
+        state: &AppState,
+        _method: &str,
+        input: &SqlConnectionInput,
+    ) -> ApiResult<PostgresConnection> {
+        let connection = PostgresConnection {
+            host: input.host.trim().to_string(),
+            port: input.port,
+            database: input.database.trim().to_string(),
+            username: input.username.trim().to_string(),
+            password: SecretString::from(input.password.trim().to_string()),
+            ssl_enabled: input.ssl_enabled,
+            ssl_reject_unauthorized: input.ssl_reject_unauthorized,
+            ssl_certificate: input.certificate(),
+        };
+        connection
+            .check_login(
+                &connection.username,
+                &connection.password,
+                state.allow_internal_urls,
+            )
+            .await
+            .map_err(|e| {
+                ApiError::bad_request(format!("Unable to validate connection: {}", e.reason()))
+            })?;
+        Ok(connection)
+    }
+
+    fn public(c: &PostgresConnection) -> serde_json::Value {
+        serde_json::json!({
+            "host": c.host,
+            "port": c.port,
+            "database": c.database,
+            "username": c.username,
+            "sslEnabled": c.ssl_enabled,
+            "sslRejectUnauthorized": c.ssl_reject_unauthorized,
+            "sslCertificate": c.ssl_certificate,
+        })
     }
 }

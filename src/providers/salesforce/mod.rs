@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod client;
+pub mod connection;
 pub mod rotation;
 
 pub use client::{SalesforceClient, SfError};

@@ -112,7 +112,7 @@ impl RotationType for SalesforceOAuthCredentials {
             .ok_or_else(|| {
                 StepError::Setup("the rotation's app connection no longer exists".into())
             })?;
-        crate::connections::shared_client(state, &connection)
+        crate::providers::salesforce::connection::shared_client(state, &connection)
             .await
             .map_err(|e| match e {
                 crate::error::ApiError::BadRequest(m) => StepError::Fatal(m),

@@ -87,3 +87,86 @@ pub struct SqlMapping {
     #[schema(max_length = 256)]
     pub password: String,
 }
+
+/// The `credentials` of a SQL app connection (`username-and-password`, reference §2.1).
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SqlConnectionInput {
+    #[validate(
+        length(min = 1, message = "Host required"),
+        custom(function = "not_blank")
+    )]
+    pub host: String,
+    /// A number, or a string of one (as zod's coerce allows).
+    #[serde(deserialize_with = "port_number")]
+    #[schema(value_type = u16, example = 5432)]
+    pub port: u16,
+    #[validate(
+        length(min = 1, message = "Database required"),
+        custom(function = "not_blank")
+    )]
+    pub database: String,
+    #[validate(
+        length(min = 1, message = "Username required"),
+        custom(function = "not_blank")
+    )]
+    pub username: String,
+    #[validate(
+        length(min = 1, message = "Password required"),
+        custom(function = "not_blank")
+    )]
+    #[schema(value_type = String)]
+    pub password: String,
+    pub ssl_enabled: bool,
+    pub ssl_reject_unauthorized: bool,
+    /// PEM of the CA (or certificate) to trust; empty means the system's roots.
+    #[serde(default)]
+    pub ssl_certificate: Option<String>,
+}
+
+impl SqlConnectionInput {
+    /// The certificate, if one was given (blank means none).
+    pub fn certificate(&self) -> Option<String> {
+        self.ssl_certificate
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+    }
+}
+
+/// zod trims these fields before `min(1)`: whitespace alone is empty.
+fn not_blank(value: &str) -> Result<(), ValidationError> {
+    if !value.is_empty() && value.trim().is_empty() {
+        return Err(invalid(
+            "too_small",
+            "String must contain at least 1 character(s)".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn port_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u16, D::Error> {
+    let v = serde_json::Value::deserialize(d)?;
+    let n = match &v {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    match n {
+        Some(n) if n.fract() == 0.0 && (1.0..=65535.0).contains(&n) => Ok(n as u16),
+        Some(_) => Err(serde::de::Error::custom(
+            "Port must be a whole number from 1 to 65535",
+        )),
+        None => Err(serde::de::Error::custom(
+            "Expected number, received ".to_string()
+                + match v {
+                    serde_json::Value::Null => "null",
+                    serde_json::Value::Bool(_) => "boolean",
+                    serde_json::Value::String(_) => "string",
+                    serde_json::Value::Array(_) => "array",
+                    _ => "object",
+                },
+        )),
+    }
+}

@@ -1,0 +1,100 @@
+//! The app-connection types (crates.io's job registry is the model, as for rotation types):
+//! what each app's create body holds, how its credentials are checked against the provider
+//! before they are sealed, and what of them the API shows. One set of handlers
+//! (`http::app_connections::routes::<C>()`) serves every app from these.
+
+use std::future::Future;
+
+use axum::Router;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+pub trait ConnectionType: Send + Sync + 'static {
+    /// The path segment and the `app` field: "salesforce", "postgres".
+    const APP: &'static str;
+    /// "Salesforce", "PostgreSQL": the options list and messages.
+    const NAME: &'static str;
+    /// The `method` values it takes; the first is the default of the options list.
+    const METHODS: &'static [&'static str];
+    /// Operation ids that predate the per-app naming and stay as published: (operation, id).
+    const LEGACY_OPERATION_IDS: &'static [(&'static str, &'static str)] = &[];
+
+    /// `credentials` of the create and update bodies.
+    type Input: DeserializeOwned + Validate + ToSchema + Send + Sync;
+    /// What is sealed into `credentials_ct` (secrets serialized through `sealed::expose`).
+    type Credentials: Serialize + DeserializeOwned + Send + Sync;
+
+    /// Checks the credentials against the provider (address guard, connect, authenticate):
+    /// the credentials to seal, or a 400 saying why not, never quoting a secret.
+    fn validate(
+        state: &AppState,
+        method: &str,
+        input: &Self::Input,
+    ) -> impl Future<Output = ApiResult<Self::Credentials>> + Send;
+
+    /// The non-secret part, stored in `public_config` and shown as `credentials`.
+    fn public(credentials: &Self::Credentials) -> Value;
+
+    /// Extra routes under `/api/v1/app-connections/{APP}/{connectionId}/…` (Salesforce's
+    /// oauth-apps), documented by the handlers' own `#[utoipa::path]`.
+    fn helper_routes() -> Router<AppState> {
+        Router::new()
+    }
+}
+
+/// A connection type, type-erased, for the router, the OpenAPI document and the options list.
+pub trait RegisteredConnection: Send + Sync {
+    fn app(&self) -> &'static str;
+    fn name(&self) -> &'static str;
+    fn methods(&self) -> &'static [&'static str];
+    fn routes(&self) -> Router<AppState>;
+    fn document(&self, doc: &mut utoipa::openapi::OpenApi);
+}
+
+pub struct Entry<C>(std::marker::PhantomData<fn() -> C>);
+
+impl<C> Entry<C> {
+    pub const fn new() -> Self {
+        Entry(std::marker::PhantomData)
+    }
+}
+
+impl<C> Default for Entry<C> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<C: ConnectionType> RegisteredConnection for Entry<C> {
+    fn app(&self) -> &'static str {
+        C::APP
+    }
+    fn name(&self) -> &'static str {
+        C::NAME
+    }
+    fn methods(&self) -> &'static [&'static str] {
+        C::METHODS
+    }
+    fn routes(&self) -> Router<AppState> {
+        crate::http::app_connections::routes::<C>()
+    }
+    fn document(&self, doc: &mut utoipa::openapi::OpenApi) {
+        crate::http::app_connections::openapi::document::<C>(doc)
+    }
+}
+
+/// Every app connection type: one line each.
+pub static CONNECTION_TYPES: &[&dyn RegisteredConnection] = &[
+    &Entry::<crate::providers::postgres::connection::PostgresApp>::new(),
+    &Entry::<crate::providers::salesforce::connection::SalesforceApp>::new(),
+];
+
+pub fn by_app(app: &str) -> Option<&'static dyn RegisteredConnection> {
+    CONNECTION_TYPES.iter().copied().find(|c| c.app() == app)
+}
