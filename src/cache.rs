@@ -35,7 +35,6 @@ use std::time::Duration;
 use sqlx::postgres::PgListener;
 use uuid::Uuid;
 
-use crate::state::AppState;
 use crate::store::app_connections::ConnectionRow;
 use crate::store::identities::TokenRow;
 use crate::store::projects::{EnvironmentRow, ProjectRow};
@@ -176,64 +175,71 @@ impl Lookups {
     }
 }
 
-pub async fn token(state: &AppState, token: &str) -> sqlx::Result<Option<TokenRow>> {
+/// What the cache reads through and stores in: the server's pool and lookups (`AppState`
+/// implements it; the cache does not depend on the state it is part of).
+pub trait Source: Sync {
+    fn pool(&self) -> &sqlx::PgPool;
+    fn lookups(&self) -> &Lookups;
+}
+
+pub async fn token(state: &impl Source, token: &str) -> sqlx::Result<Option<TokenRow>> {
     let hash = crate::crypto::token_hash(token);
     state
-        .lookups
+        .lookups()
         .through(
             |m| &m.tokens,
             |m| &mut m.tokens,
             hash,
             |row| row.num_uses_limit == 0,
-            crate::store::identities::find_token(&state.pool, token),
+            crate::store::identities::find_token(state.pool(), token),
         )
         .await
 }
 
 pub async fn membership(
-    state: &AppState,
+    state: &impl Source,
     project_id: Uuid,
     identity_id: Uuid,
 ) -> sqlx::Result<Option<(ProjectRow, String)>> {
     state
-        .lookups
+        .lookups()
         .through(
             |m| &m.members,
             |m| &mut m.members,
             (project_id, identity_id),
             |_| true,
-            crate::store::projects::find_project_for_member(&state.pool, project_id, identity_id),
+            crate::store::projects::find_project_for_member(state.pool(), project_id, identity_id),
         )
         .await
 }
 
 pub async fn environment_by_slug(
-    state: &AppState,
+    state: &impl Source,
     project_id: Uuid,
     slug: &str,
 ) -> sqlx::Result<Option<EnvironmentRow>> {
     state
-        .lookups
+        .lookups()
         .through(
             |m| &m.environments,
             |m| &mut m.environments,
             (project_id, slug.to_string()),
             |_| true,
-            crate::store::projects::find_environment_by_slug(&state.pool, project_id, slug),
+            crate::store::projects::find_environment_by_slug(state.pool(), project_id, slug),
         )
         .await
 }
 
-pub async fn environment_by_id(state: &AppState, id: Uuid) -> sqlx::Result<EnvironmentRow> {
+pub async fn environment_by_id(state: &impl Source, id: Uuid) -> sqlx::Result<EnvironmentRow> {
     let found = state
-        .lookups
+        .lookups()
         .through(
             |m| &m.environments_by_id,
             |m| &mut m.environments_by_id,
             id,
             |_| true,
             async {
-                crate::store::projects::environment_by_id(&state.pool, id)
+                crate::store::projects::environment_by_id(state.pool(), id)
                     .await
                     .map(Some)
             },
@@ -243,37 +249,37 @@ pub async fn environment_by_id(state: &AppState, id: Uuid) -> sqlx::Result<Envir
 }
 
 pub async fn connection(
-    state: &AppState,
+    state: &impl Source,
     org_id: Uuid,
     id: Uuid,
 ) -> sqlx::Result<Option<ConnectionRow>> {
     state
-        .lookups
+        .lookups()
         .through(
             |m| &m.connections,
             |m| &mut m.connections,
             (org_id, id),
             |_| true,
-            crate::store::app_connections::find(&state.pool, org_id, id),
+            crate::store::app_connections::find(state.pool(), org_id, id),
         )
         .await
 }
 
 /// One secret, for the read endpoint.
 pub async fn secret(
-    state: &AppState,
+    state: &impl Source,
     env_id: Uuid,
     path: &str,
     name: &str,
 ) -> sqlx::Result<Option<SecretRow>> {
     state
-        .lookups
+        .lookups()
         .through(
             |m| &m.secrets,
             |m| &mut m.secrets,
             (env_id, path.to_string(), name.to_string()),
             |_| true,
-            crate::store::secrets::find(&state.pool, env_id, path, name),
+            crate::store::secrets::find(state.pool(), env_id, path, name),
         )
         .await
 }
@@ -289,13 +295,13 @@ pub struct Listing {
 }
 
 pub async fn secrets(
-    state: &AppState,
+    state: &impl Source,
     env_id: Uuid,
     path: &str,
     recursive: bool,
 ) -> sqlx::Result<Arc<Listing>> {
     let found = state
-        .lookups
+        .lookups()
         .through(
             |m| &m.secret_lists,
             |m| &mut m.secret_lists,
@@ -303,7 +309,7 @@ pub async fn secrets(
             |listing| listing.rows.len() <= MAX_LISTED,
             async {
                 let rows =
-                    crate::store::secrets::list(&state.pool, env_id, path, recursive).await?;
+                    crate::store::secrets::list(state.pool(), env_id, path, recursive).await?;
                 Ok(Some(Arc::new(Listing {
                     rows,
                     frames: OnceLock::new(),
@@ -315,29 +321,29 @@ pub async fn secrets(
 }
 
 /// One rotation, for the read endpoint.
-pub async fn rotation(state: &AppState, id: Uuid) -> sqlx::Result<Option<RotationRow>> {
+pub async fn rotation(state: &impl Source, id: Uuid) -> sqlx::Result<Option<RotationRow>> {
     state
-        .lookups
+        .lookups()
         .through(
             |m| &m.rotations,
             |m| &mut m.rotations,
             id,
             |_| true,
-            crate::store::rotations::find(&state.pool, id),
+            crate::store::rotations::find(state.pool(), id),
         )
         .await
 }
 
 /// Keeps the cache in step with the database: LISTENs for the triggers' notifications and
 /// clears on each; the cache is on only while listening. Ends when the pool is closed.
-pub async fn follow_invalidations(state: AppState) {
-    let lookups = &state.lookups;
+pub async fn follow_invalidations(state: impl Source) {
+    let lookups = state.lookups();
     loop {
-        if state.pool.is_closed() {
+        if state.pool().is_closed() {
             return;
         }
         let listener = async {
-            let mut listener = PgListener::connect_with(&state.pool).await?;
+            let mut listener = PgListener::connect_with(state.pool()).await?;
             listener.listen(CHANNEL).await?;
             Ok::<_, sqlx::Error>(listener)
         };

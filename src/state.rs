@@ -70,3 +70,12 @@ impl AppState {
         }))
     }
 }
+
+impl crate::cache::Source for AppState {
+    fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+    fn lookups(&self) -> &crate::cache::Lookups {
+        &self.lookups
+    }
+}

@@ -11,6 +11,7 @@ pub mod health;
 pub mod identities;
 pub mod openapi_ops;
 pub mod projects;
+pub mod prometheus;
 pub mod scope;
 pub mod secret_rotations;
 pub mod secrets;
@@ -72,7 +73,7 @@ pub fn router(state: AppState) -> Router {
     let cors = cors(&state.cors_origins);
     let router = Router::new()
         .route("/api/status", get(health::status))
-        .route("/metrics", get(crate::metrics::render))
+        .route("/metrics", get(prometheus::render))
         .route("/api/v1/admin/bootstrap", post(auth::bootstrap))
         .route("/api/v1/auth/universal-auth/login", post(auth::login))
         .route("/api/v1/auth/token/renew", post(auth::renew))
@@ -302,7 +303,7 @@ impl Modify for RotationTypes {
     info(title = "Rotary", description = "Secret rotation server, wire-compatible with Infisical's API"),
     modifiers(&BearerAuth, &RotationTypes),
     paths(
-        health::status, crate::metrics::render, dashboard::summary,
+        health::status, prometheus::render, dashboard::summary,
         auth::bootstrap, auth::login, auth::renew, auth::revoke,
         identities::create_identity, identities::list_identities, identities::get_identity,
         identities::update_identity, identities::delete_identity,

@@ -12,17 +12,7 @@ use sqlx::Connection;
 use crate::rotation::engine::worker_id;
 use crate::state::AppState;
 
-/// The first key of every worker's lock (the second is `hashtext(worker id)`): "RTLW".
-pub const LOCK_NAMESPACE: i32 = 0x5254_4c57;
-
-/// SQL that is true for a `rotation_runs` row whose lease holder's process is gone: it names
-/// a holder, and no session of this database holds that holder's lock. (A hash collision
-/// between two worker ids only makes a dead holder look alive: the lease then decides.)
-/// Uncorrelated, so Postgres reads `pg_locks` once per statement (a hashed subplan), not
-/// once per open run.
-pub const HOLDER_GONE: &str = "(lease_owner IS NOT NULL AND hashtext(lease_owner)::oid NOT IN (SELECT l.objid FROM pg_locks l \
-     WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = 1381256279::oid \
-     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())))";
+pub use crate::store::rotations::{HOLDER_GONE, LOCK_NAMESPACE};
 
 /// How often the lock's connection is checked (and re-opened with the lock when it broke).
 const CHECK_EVERY: Duration = Duration::from_secs(5);

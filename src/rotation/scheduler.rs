@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, Semaphore};
 
 use crate::rotation::engine::{self, worker_id};
+use crate::rotation::registry;
 use crate::state::AppState;
 use crate::store::rotations;
 
@@ -69,7 +70,9 @@ async fn tick(
     slots: &Arc<Semaphore>,
     wake: &Arc<Notify>,
 ) -> Result<Option<Duration>, sqlx::Error> {
-    for rotation_id in rotations::orphaned_rotations(&state.pool, worker_id()).await? {
+    for rotation_id in
+        rotations::orphaned_rotations(&state.pool, worker_id(), &registry::slugs()).await?
+    {
         let Ok(permit) = slots.clone().try_acquire_owned() else {
             return Ok(None);
         };
@@ -99,6 +102,7 @@ async fn tick(
         state.lease_seconds,
         free,
         config.per_connection,
+        &registry::slugs(),
     )
     .await?
     {

@@ -9,6 +9,19 @@ use uuid::Uuid;
 /// How long a worker owns a run without renewing its lease, by default.
 pub const DEFAULT_LEASE_SECONDS: i64 = 60;
 
+/// The first key of every worker's liveness lock (`rotation::liveness`; the second is
+/// `hashtext(worker id)`): "RTLW".
+pub const LOCK_NAMESPACE: i32 = 0x5254_4c57;
+
+/// SQL that is true for a `rotation_runs` row whose lease holder's process is gone: it names
+/// a holder, and no session of this database holds that holder's lock (`rotation::liveness`).
+/// (A hash collision between two worker ids only makes a dead holder look alive: the lease
+/// then decides.) Uncorrelated, so Postgres reads `pg_locks` once per statement (a hashed
+/// subplan), not once per open run.
+pub const HOLDER_GONE: &str = "(lease_owner IS NOT NULL AND hashtext(lease_owner)::oid NOT IN (SELECT l.objid FROM pg_locks l \
+     WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = 1381256279::oid \
+     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())))";
+
 #[derive(Debug, Clone, FromRow)]
 pub struct RotationRow {
     pub id: Uuid,
@@ -248,7 +261,7 @@ pub async fn take_over_expired(
          WHERE rotation_id = $1 AND outcome = 'running' \
          AND (lease_expires_at IS NULL OR lease_expires_at < now() OR (lease_owner <> $2 AND {})) \
          RETURNING *",
-        crate::rotation::liveness::HOLDER_GONE
+        HOLDER_GONE
     ))
     .bind(rotation_id)
     .bind(owner)
@@ -266,16 +279,20 @@ pub async fn open_run(db: &PgPool, rotation_id: Uuid) -> sqlx::Result<Option<Run
 
 /// Rotations with an unfinished run whose lease expired or whose worker is gone: work a
 /// crashed worker left behind.
-pub async fn orphaned_rotations(db: &PgPool, me: &str) -> sqlx::Result<Vec<Uuid>> {
+pub async fn orphaned_rotations(
+    db: &PgPool,
+    me: &str,
+    types: &[String],
+) -> sqlx::Result<Vec<Uuid>> {
     // `pg_locks` is read only for runs another worker holds (in a burst: none, every open run
     // is this worker's own).
     sqlx::query_scalar(&format!(
         "SELECT rotation_id FROM rotation_runs WHERE outcome = 'running' \
          AND (lease_expires_at IS NULL OR lease_expires_at < now() OR (lease_owner <> $2 AND {})) \
          AND rotation_id IN (SELECT id FROM secret_rotations WHERE type = ANY($1)) ORDER BY created_at",
-        crate::rotation::liveness::HOLDER_GONE
+        HOLDER_GONE
     ))
-    .bind(crate::rotation::registry::slugs())
+    .bind(types)
     .bind(me)
     .fetch_all(db)
     .await
@@ -394,6 +411,7 @@ pub async fn claim_due(
     lease: i64,
     limit: usize,
     per_connection: usize,
+    types: &[String],
 ) -> sqlx::Result<Vec<(RunRow, RotationRow)>> {
     if limit == 0 {
         return Ok(vec![]);
@@ -429,7 +447,7 @@ pub async fn claim_due(
          ORDER BY c.next_rotation_at",
     )
     .bind((limit * 8) as i64 + open_runs)
-    .bind(crate::rotation::registry::slugs())
+    .bind(types)
     .fetch_all(&mut *tx)
     .await?;
     if due.is_empty() {
@@ -578,7 +596,7 @@ pub async fn cancel_dead_run(
         "UPDATE rotation_runs SET outcome = 'cancelled', error = $2, finished_at = now(), updated_at = now(), \
          lease_expires_at = NULL WHERE rotation_id = $1 AND outcome = 'running' \
          AND (lease_expires_at IS NULL OR lease_expires_at < now() OR {})",
-        crate::rotation::liveness::HOLDER_GONE
+        HOLDER_GONE
     ))
     .bind(rotation_id)
     .bind(why)

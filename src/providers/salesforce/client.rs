@@ -245,7 +245,7 @@ impl SalesforceClient {
     pub async fn fetch_token(&self) -> Result<SecretString, SfError> {
         let started = std::time::Instant::now();
         let result = self.fetch_token_once().await;
-        crate::metrics::provider_call("token", started, result.is_ok());
+        crate::metrics::provider_call("salesforce", "token", started, result.is_ok());
         result
     }
 
@@ -310,7 +310,12 @@ impl SalesforceClient {
     ) -> Result<(StatusCode, String), SfError> {
         let started = std::time::Instant::now();
         let result = self.call_once_unmeasured(method.clone(), path, body).await;
-        crate::metrics::provider_call(operation(&method, path), started, result.is_ok());
+        crate::metrics::provider_call(
+            "salesforce",
+            operation(&method, path),
+            started,
+            result.is_ok(),
+        );
         result
     }
 
@@ -531,7 +536,7 @@ impl SalesforceClient {
     async fn metadata_call(&self, body: &str) -> Result<(StatusCode, String), SfError> {
         let started = std::time::Instant::now();
         let result = self.metadata_call_unmeasured(body).await;
-        crate::metrics::provider_call("metadata", started, result.is_ok());
+        crate::metrics::provider_call("salesforce", "metadata", started, result.is_ok());
         result
     }
 
