@@ -1,6 +1,7 @@
 //! App connections as the rest of Rotary uses them: sealing and opening their credentials
 //! with the right key; `types` has the connection types.
 
+pub mod service;
 pub mod types;
 
 use serde::Serialize;

@@ -18,9 +18,8 @@ use super::{
 };
 use crate::access::{project_access, Action, Subject};
 use crate::error::ApiError;
-use crate::http::app_connections as api;
-use crate::http::extract::{from_value, ApiJson, ApiPath};
-use crate::providers::salesforce::connection::SalesforceApp;
+use crate::http::extract::from_value;
+use crate::providers::salesforce::connection::{oauth_apps, SalesforceApp};
 use crate::state::AppState;
 
 /// The create form's fields, shown again after an error (never the secret).
@@ -139,8 +138,7 @@ pub async fn create(
                 "consumerSecret": fields.consumer_secret.trim(),
             },
         }))?;
-        api::handlers::create::<SalesforceApp>(State(state.clone()), s.auth.clone(), ApiJson(body))
-            .await
+        crate::connections::service::create::<SalesforceApp>(&state, &s.auth, body).await
     };
     match created.await {
         Ok(_) => back_to(id, "created"),
@@ -178,15 +176,10 @@ async fn on_connection(
             ))
         })?;
         if check {
-            let apps = api::oauth_apps(State(state.clone()), s.auth.clone(), ApiPath(id)).await?;
-            Ok::<_, ApiError>(format!("checked&apps={}", apps.0.apps.len()))
+            let apps = oauth_apps(state, &s.auth, id).await?;
+            Ok::<_, ApiError>(format!("checked&apps={}", apps.len()))
         } else {
-            let _deleted = api::handlers::delete::<SalesforceApp>(
-                State(state.clone()),
-                s.auth.clone(),
-                ApiPath(id),
-            )
-            .await?;
+            crate::connections::service::delete::<SalesforceApp>(state, &s.auth, id).await?;
             Ok("deleted".to_string())
         }
     };

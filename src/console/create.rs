@@ -19,7 +19,7 @@ use super::{
 };
 use crate::access::{project_access, Action, Subject};
 use crate::error::{ApiError, ApiResult};
-use crate::http::extract::{from_value, ApiJson, ApiPath};
+use crate::http::extract::from_value;
 use crate::state::AppState;
 
 /// The form's fields, as posted (and as shown again after an error).
@@ -80,16 +80,13 @@ async fn render(
         let environments =
             crate::store::projects::list_environments(&state.pool, project_id).await?;
         let (apps, apps_error) = match fields.connection_id.parse::<Uuid>() {
-            Ok(id) => match crate::http::app_connections::oauth_apps(
-                State(state.clone()),
-                s.auth.clone(),
-                ApiPath(id),
-            )
-            .await
-            {
-                Ok(list) => (list.0.apps, None),
-                Err(e) => (Vec::new(), Some(plain_message(&e))),
-            },
+            Ok(id) => {
+                match crate::providers::salesforce::connection::oauth_apps(state, &s.auth, id).await
+                {
+                    Ok(apps) => (apps, None),
+                    Err(e) => (Vec::new(), Some(plain_message(&e))),
+                }
+            }
             Err(_) => (Vec::new(), None),
         };
         Ok::<_, ApiError>(NewRotation {
@@ -188,11 +185,11 @@ pub async fn create(
     };
     let created = async {
         let body = from_value(body(project_id, &fields)?)?;
-        let created = crate::http::secret_rotations::handlers::create::<
+        let created = crate::rotation::service::create::<
             crate::providers::salesforce::rotation::SalesforceOAuthCredentials,
-        >(State(state.clone()), s.auth.clone(), ApiJson(body))
+        >(&state, &s.auth, body)
         .await?;
-        Ok::<_, ApiError>(created.0.secret_rotation.id)
+        Ok::<_, ApiError>(created.id)
     };
     match created.await {
         Ok(id) => see_other(&format!("/console/rotations/{id}?done=created")),

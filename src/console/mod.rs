@@ -367,8 +367,7 @@ async fn project(
             .map_err(|_| ApiError::not_found(format!("Project with ID '{raw_id}' not found")))?;
         let access = project_access(&state, &s.auth, id).await?;
         access.require(Action::Read, Subject::SecretRotation)?;
-        let mut rows =
-            crate::http::secret_rotations::visible(&state, &s.auth, &raw_id, None).await?;
+        let mut rows = crate::rotation::service::visible(&state, &s.auth, &raw_id, None).await?;
         if status != "all" {
             rows.retain(|r| r.rotation_status == status);
         }

@@ -1,5 +1,6 @@
-//! A rotation's page and its buttons. Each action calls the API's own handler (same checks,
-//! permissions, audit log and messages) and shows its outcome on the page.
+//! A rotation's page and its buttons, for every type. Each action calls the same service as
+//! the API (`rotation::service`: same checks, permissions, audit log and messages) through
+//! the registry, and shows its outcome on the page.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -12,11 +13,10 @@ use super::pages;
 use super::session::Session;
 use super::{csrf_refusal, error_page, header, page, see_other, status_and_message, CsrfForm};
 use crate::error::{ApiError, ApiResult};
-use crate::http::extract::{from_value, ApiInput, ApiJson, ApiPath};
-use crate::http::secret_rotations::handlers as api;
-use crate::http::secret_rotations::{DeleteQuery, RotationView, RunView, UpdateRotation};
-use crate::providers::salesforce::api::{SalesforceAppInput, SalesforceMapping};
-use crate::providers::salesforce::rotation::SalesforceOAuthCredentials as Salesforce;
+use crate::http::extract::from_value;
+use crate::http::secret_rotations::{DeleteQuery, RotationView, RunView};
+use crate::rotation::registry::ErasedService;
+use crate::rotation::service::type_of;
 use crate::state::AppState;
 
 /// What a finished action says on the page (fixed texts: the query string cannot inject any).
@@ -27,11 +27,11 @@ const NOTICES: [(&str, &str); 5] = [
     ),
     (
         "rotated",
-        "Rotated: the new consumer secret is published to the mapped secrets.",
+        "Rotated: the new credential is published to the mapped secrets.",
     ),
     (
         "checked",
-        "The active consumer key and secret get a token from Salesforce.",
+        "The active credential authenticates at the provider.",
     ),
     ("auto-on", "Auto-rotation is on."),
     (
@@ -45,15 +45,19 @@ pub struct PageQuery {
     done: Option<String>,
 }
 
+/// The service of the rotation's type.
+async fn service_of(
+    state: &AppState,
+    s: &Session,
+    id: Uuid,
+) -> ApiResult<&'static dyn ErasedService> {
+    Ok(type_of(state, &s.auth, id).await?.service())
+}
+
 async fn load(state: &AppState, s: &Session, id: Uuid) -> ApiResult<(RotationView, Vec<RunView>)> {
-    let rotation = api::get::<Salesforce>(State(state.clone()), s.auth.clone(), ApiPath(id))
-        .await?
-        .0
-        .secret_rotation;
-    let runs = api::runs::<Salesforce>(State(state.clone()), s.auth.clone(), ApiPath(id))
-        .await?
-        .0
-        .runs;
+    let service = service_of(state, s, id).await?;
+    let rotation = service.get(state, &s.auth, id).await?;
+    let runs = service.runs(state, &s.auth, id).await?;
     Ok((rotation, runs))
 }
 
@@ -84,9 +88,7 @@ async fn show(
 
 fn parse(raw: &str) -> Result<Uuid, ApiError> {
     raw.parse().map_err(|_| {
-        ApiError::not_found(format!(
-            "Could not find Salesforce OAuth Credentials Rotation with ID \"{raw}\""
-        ))
+        ApiError::not_found(format!("Could not find Secret Rotation with ID \"{raw}\""))
     })
 }
 
@@ -148,12 +150,11 @@ pub async fn rotate(
     Form(form): Form<CsrfForm>,
 ) -> Response {
     let action = async {
-        let _rotated = api::rotate_secrets::<Salesforce>(
-            State(state.clone()),
-            s.auth.clone(),
-            ApiPath(parse(&raw)?),
-        )
-        .await?;
+        let id = parse(&raw)?;
+        service_of(&state, &s, id)
+            .await?
+            .rotate(&state, &s.auth, id)
+            .await?;
         Ok(())
     };
     act(&state, &s, &raw, &form, "rotated", action).await
@@ -166,13 +167,11 @@ pub async fn check(
     Form(form): Form<CsrfForm>,
 ) -> Response {
     let action = async {
-        api::check_credentials::<Salesforce>(
-            State(state.clone()),
-            s.auth.clone(),
-            ApiPath(parse(&raw)?),
-        )
-        .await?;
-        Ok(())
+        let id = parse(&raw)?;
+        service_of(&state, &s, id)
+            .await?
+            .check(&state, &s.auth, id)
+            .await
     };
     act(&state, &s, &raw, &form, "checked", action).await
 }
@@ -194,15 +193,16 @@ pub async fn auto_rotation(
     let enabled = form.enabled == "true";
     let action = async {
         // Through the API's own parsing and validation, as if sent as JSON.
-        let body: UpdateRotation<SalesforceAppInput, SalesforceMapping> =
-            from_value(serde_json::json!({"isAutoRotationEnabled": enabled}))?;
-        let _updated = api::update::<Salesforce>(
-            State(state.clone()),
-            s.auth.clone(),
-            ApiPath(parse(&raw)?),
-            ApiJson(body),
-        )
-        .await?;
+        let id = parse(&raw)?;
+        service_of(&state, &s, id)
+            .await?
+            .update(
+                &state,
+                &s.auth,
+                id,
+                serde_json::json!({"isAutoRotationEnabled": enabled}),
+            )
+            .await?;
         Ok(())
     };
     let done = if enabled { "auto-on" } else { "auto-off" };
@@ -238,14 +238,12 @@ pub async fn delete(
             "deleteSecrets": flag(form.delete_secrets.is_some()),
             "revokeGeneratedCredentials": flag(form.revoke_generated_credentials.is_some()),
         }))?;
-        api::delete::<Salesforce>(
-            State(state.clone()),
-            s.auth.clone(),
-            ApiPath(parse(&raw)?),
-            ApiInput(query),
-        )
-        .await
-        .map(|deleted| deleted.0.secret_rotation.project_id)
+        let id = parse(&raw)?;
+        service_of(&state, &s, id)
+            .await?
+            .delete(&state, &s.auth, id, &query)
+            .await
+            .map(|deleted| deleted.project_id)
     };
     match result.await {
         Ok(project) => see_other(&format!("/console/projects/{project}?done=deleted")),

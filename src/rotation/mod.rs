@@ -10,3 +10,4 @@ pub mod provider;
 pub mod registry;
 pub mod schedule;
 pub mod scheduler;
+pub mod service;

@@ -9,10 +9,19 @@ use std::pin::Pin;
 
 use axum::Router;
 
-use crate::http::secret_rotations::{self as http, RotationOption};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::auth::Auth;
+use crate::error::ApiResult;
+use crate::http::extract::from_value;
+use crate::http::secret_rotations::{
+    self as http, DeleteQuery, RotationOption, RotationView, RunView,
+};
 use crate::rotation::api::RotationApi;
 use crate::rotation::engine::{self, RunError};
 use crate::rotation::provider::Phase;
+use crate::rotation::service;
 use crate::state::AppState;
 use crate::store::rotations::{RotationRow, RunRow};
 
@@ -31,6 +40,9 @@ pub trait RegisteredType: Send + Sync {
     fn routes(&self) -> Router<AppState>;
     /// Adds its schemas and operations to the OpenAPI document.
     fn document(&self, doc: &mut utoipa::openapi::OpenApi);
+    /// `rotation::service` for a caller that knows the type only at run time (the console):
+    /// bodies arrive as the API's JSON and go through its parsing and validation.
+    fn service(&self) -> &dyn ErasedService;
     /// The labels of the phases a run journals, in order (tests enumerate crash points).
     fn phase_labels(&self) -> Vec<&'static str>;
     fn execute<'a>(
@@ -39,6 +51,115 @@ pub trait RegisteredType: Send + Sync {
         run: RunRow,
         rotation: RotationRow,
     ) -> BoxFuture<'a, Result<RotationRow, RunError>>;
+}
+
+/// `rotation::service`'s operations, type-erased.
+pub trait ErasedService: Send + Sync {
+    fn create<'a>(
+        &'a self,
+        state: &'a AppState,
+        auth: &'a Auth,
+        body: Value,
+    ) -> BoxFuture<'a, ApiResult<RotationView>>;
+    fn get<'a>(
+        &'a self,
+        state: &'a AppState,
+        auth: &'a Auth,
+        id: Uuid,
+    ) -> BoxFuture<'a, ApiResult<RotationView>>;
+    fn runs<'a>(
+        &'a self,
+        state: &'a AppState,
+        auth: &'a Auth,
+        id: Uuid,
+    ) -> BoxFuture<'a, ApiResult<Vec<RunView>>>;
+    fn update<'a>(
+        &'a self,
+        state: &'a AppState,
+        auth: &'a Auth,
+        id: Uuid,
+        body: Value,
+    ) -> BoxFuture<'a, ApiResult<RotationView>>;
+    fn delete<'a>(
+        &'a self,
+        state: &'a AppState,
+        auth: &'a Auth,
+        id: Uuid,
+        query: &'a DeleteQuery,
+    ) -> BoxFuture<'a, ApiResult<RotationView>>;
+    fn rotate<'a>(
+        &'a self,
+        state: &'a AppState,
+        auth: &'a Auth,
+        id: Uuid,
+    ) -> BoxFuture<'a, ApiResult<RotationView>>;
+    fn check<'a>(
+        &'a self,
+        state: &'a AppState,
+        auth: &'a Auth,
+        id: Uuid,
+    ) -> BoxFuture<'a, ApiResult<()>>;
+}
+
+impl<T: RotationApi> ErasedService for Entry<T> {
+    fn create<'a>(
+        &'a self,
+        state: &'a AppState,
+        auth: &'a Auth,
+        body: Value,
+    ) -> BoxFuture<'a, ApiResult<RotationView>> {
+        Box::pin(async move { service::create::<T>(state, auth, from_value(body)?).await })
+    }
+    fn get<'a>(
+        &'a self,
+        state: &'a AppState,
+        auth: &'a Auth,
+        id: Uuid,
+    ) -> BoxFuture<'a, ApiResult<RotationView>> {
+        Box::pin(service::get::<T>(state, auth, id))
+    }
+    fn runs<'a>(
+        &'a self,
+        state: &'a AppState,
+        auth: &'a Auth,
+        id: Uuid,
+    ) -> BoxFuture<'a, ApiResult<Vec<RunView>>> {
+        Box::pin(service::runs::<T>(state, auth, id))
+    }
+    fn update<'a>(
+        &'a self,
+        state: &'a AppState,
+        auth: &'a Auth,
+        id: Uuid,
+        body: Value,
+    ) -> BoxFuture<'a, ApiResult<RotationView>> {
+        Box::pin(async move { service::update::<T>(state, auth, id, from_value(body)?).await })
+    }
+    fn delete<'a>(
+        &'a self,
+        state: &'a AppState,
+        auth: &'a Auth,
+        id: Uuid,
+        query: &'a DeleteQuery,
+    ) -> BoxFuture<'a, ApiResult<RotationView>> {
+        Box::pin(service::delete::<T>(state, auth, id, query))
+    }
+    fn rotate<'a>(
+        &'a self,
+        state: &'a AppState,
+        auth: &'a Auth,
+        id: Uuid,
+    ) -> BoxFuture<'a, ApiResult<RotationView>> {
+        Box::pin(service::rotate_secrets::<T>(state, auth, id))
+    }
+    fn check<'a>(
+        &'a self,
+        state: &'a AppState,
+        auth: &'a Auth,
+        id: Uuid,
+    ) -> BoxFuture<'a, ApiResult<()>> {
+        Box::pin(service::check_credentials::<T>(state, auth, id))
+    }
 }
 
 /// A rotation type in the registry.
@@ -82,6 +203,9 @@ impl<T: RotationApi> RegisteredType for Entry<T> {
     }
     fn document(&self, doc: &mut utoipa::openapi::OpenApi) {
         http::openapi::document::<T>(doc)
+    }
+    fn service(&self) -> &dyn ErasedService {
+        self
     }
     fn phase_labels(&self) -> Vec<&'static str> {
         T::PHASES

@@ -345,7 +345,7 @@ async fn a_rotations_page_shows_its_runs_and_its_buttons_act_through_the_api() {
         format!("{path}?done=rotated").as_str()
     );
     let (_, html, _) = page(&w.app, &format!("{path}?done=rotated"), &w.token).await;
-    assert!(html.contains("Rotated: the new consumer secret is published"));
+    assert!(html.contains("Rotated: the new credential is published"));
     assert!(html.contains(">manual<"));
 
     let r = submit(

@@ -251,6 +251,51 @@ pub async fn list_all(
     }))
 }
 
+/// The create body; `credentials` is the app's (`C::Input`).
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateConnection<I: Validate> {
+    pub name: String,
+    #[validate(length(max = 256, message = "description must be at most 256 characters"))]
+    pub description: Option<String>,
+    /// One of the app's methods (the options list names them).
+    pub method: String,
+    #[validate(nested)]
+    pub credentials: I,
+    /// The project the connection belongs to; none for an organization-wide connection.
+    pub project_id: Option<Uuid>,
+}
+
+/// The PATCH body: new credentials are checked against the provider before they are saved;
+/// the method cannot change.
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateConnection<I: Validate> {
+    pub name: Option<String>,
+    #[validate(length(max = 256, message = "description must be at most 256 characters"))]
+    pub description: Option<String>,
+    pub method: Option<String>,
+    #[validate(nested)]
+    pub credentials: Option<I>,
+}
+
+/// A connection a rotation of the project may use: `{app, name, id, projectId, orgId}`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AvailableConnection {
+    pub app: String,
+    pub name: String,
+    pub id: Uuid,
+    pub project_id: Option<Uuid>,
+    pub org_id: Uuid,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AvailableConnections {
+    pub app_connections: Vec<AvailableConnection>,
+}
+
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OauthAppView {
@@ -280,19 +325,7 @@ pub async fn oauth_apps(
     auth: Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<OauthApps>> {
-    let row = visible(&state, &auth, id, Some(SALESFORCE), Action::Read).await?;
-    let client = crate::providers::salesforce::connection::client(&state, &row).await?;
-    let apps = client
-        .list_apps()
-        .await
-        .map_err(|e| provider_error("Failed to list Salesforce apps", e))?;
     Ok(Json(OauthApps {
-        apps: apps
-            .into_iter()
-            .map(|a| OauthAppView {
-                identifier: a.identifier,
-                developer_name: a.developer_name,
-            })
-            .collect(),
+        apps: crate::providers::salesforce::connection::oauth_apps(&state, &auth, id).await?,
     }))
 }

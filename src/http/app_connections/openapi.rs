@@ -6,8 +6,8 @@ use utoipa::openapi::path::{HttpMethod, ParameterIn};
 use utoipa::openapi::OpenApi;
 use utoipa::{PartialSchema, ToSchema};
 
-use super::handlers::{AvailableConnections, CreateConnection, UpdateConnection};
 use super::{AppConnectionEnvelope, AppConnectionList};
+use super::{AvailableConnections, CreateConnection, UpdateConnection};
 use crate::connections::types::ConnectionType;
 use crate::http::openapi_ops::{add_schema, param, Op};
 

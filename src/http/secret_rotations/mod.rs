@@ -19,7 +19,7 @@ use crate::rotation::api::RotationApi;
 use crate::rotation::registry;
 use crate::state::AppState;
 
-pub use handlers::visible;
+pub use crate::rotation::service::visible;
 pub use wire::*;
 
 /// The routes of one type, under `/api/v2/secret-rotations/{T::TYPE}`.

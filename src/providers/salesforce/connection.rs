@@ -128,3 +128,26 @@ pub async fn client(state: &AppState, row: &ConnectionRow) -> ApiResult<Salesfor
         creds.consumer_secret,
     ))
 }
+
+/// The org's External Client Apps with OAuth usage (the picker for a rotation's appId and
+/// appName), if the caller may read the connection.
+pub async fn oauth_apps(
+    state: &AppState,
+    auth: &crate::auth::Auth,
+    id: uuid::Uuid,
+) -> ApiResult<Vec<crate::http::app_connections::OauthAppView>> {
+    use crate::http::app_connections::{provider_error, visible, OauthAppView};
+    let row = visible(state, auth, id, Some(APP), crate::access::Action::Read).await?;
+    let apps = client(state, &row)
+        .await?
+        .list_apps()
+        .await
+        .map_err(|e| provider_error("Failed to list Salesforce apps", e))?;
+    Ok(apps
+        .into_iter()
+        .map(|a| OauthAppView {
+            identifier: a.identifier,
+            developer_name: a.developer_name,
+        })
+        .collect())
+}
