@@ -369,7 +369,7 @@ async fn project(
         access.require(Action::Read, Subject::SecretRotation)?;
         let mut rows = crate::rotation::service::visible(&state, &s.auth, &raw_id, None).await?;
         if status != "all" {
-            rows.retain(|r| r.rotation_status == status);
+            rows.retain(|r| r.rotation_status.as_str() == status);
         }
         Ok::<_, ApiError>((access.project, rows))
     };

@@ -136,7 +136,7 @@ pub fn rotations(
                                     td data-label="Connection" { (r.connection.name) }
                                     td data-label="Environment / path" { (r.environment.slug) " " code { (r.folder.path) } }
                                     td data-label="Status" {
-                                        span class={ "status " (r.rotation_status) } { (r.rotation_status) }
+                                        span class={ "status " (r.rotation_status.as_str()) } { (r.rotation_status.as_str()) }
                                         @if !r.is_auto_rotation_enabled { " " span.muted { "(auto off)" } }
                                     }
                                     td data-label="Last rotated" { (time(Some(r.last_rotated_at))) }
@@ -186,7 +186,7 @@ pub fn rotation(
                 a href="/console/projects" { "Projects" } " / "
                 a href={ "/console/projects/" (r.project_id) } { "Rotations" } " / " (r.name)
             }
-            h1 { (r.name) " " span class={ "status " (r.rotation_status) } { (r.rotation_status) } }
+            h1 { (r.name) " " span class={ "status " (r.rotation_status.as_str()) } { (r.rotation_status.as_str()) } }
             @if let Some(notice) = notice { p.notice role="status" { (notice) } }
             @if let Some(error) = error { p.error role="alert" { (error) } }
             div.actions {

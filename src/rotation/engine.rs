@@ -28,6 +28,7 @@ use crate::rotation::journal;
 use crate::rotation::provider::{Credential, Phase, RotationType, Run, StepError};
 use crate::rotation::schedule::{RotateAt, Schedule};
 use crate::state::AppState;
+use crate::store::rotations::Lifecycle;
 use crate::store::rotations::{self, Outcome, RotationRow, RunRow, Trigger};
 use crate::store::secrets::{self, NewSecret};
 
@@ -513,7 +514,7 @@ impl<'a> Exec<'a> {
         let new_slot = work.issued.clone().ok_or_else(|| {
             StepError::Panicked("no credential was issued before publishing".into())
         })?;
-        let creating = rotation.lifecycle == "creating";
+        let creating = rotation.lifecycle == Lifecycle::Creating;
         let mut slots = journal::open_slots::<T>(self.key, &rotation)?.items;
         let new_index = if creating || slots.is_empty() {
             0
@@ -667,7 +668,7 @@ impl<'a> Exec<'a> {
                 return Err(StepError::LostLease);
             };
             let mut slots = journal::open_slots::<T>(self.key, &rotation)?;
-            let creating = rotation.lifecycle == "creating";
+            let creating = rotation.lifecycle == Lifecycle::Creating;
             if creating || slots.is_empty() {
                 slots.items = vec![new_slot];
             } else {
@@ -770,7 +771,7 @@ impl<'a> Exec<'a> {
                 return Ok::<_, sqlx::Error>(());
             }
             let rotation = rotations::find(&self.state.pool, self.rotation.id).await?;
-            if let Some(rotation) = rotation.filter(|r| r.lifecycle == "active") {
+            if let Some(rotation) = rotation.filter(|r| r.lifecycle == Lifecycle::Active) {
                 self.record_failure(&mut tx, &rotation, &message, None)
                     .await?;
             }
@@ -814,7 +815,7 @@ pub async fn cleanup_failed_creation(state: &AppState, rotation_id: Uuid) {
     let Ok(Some(row)) = rotations::find(&state.pool, rotation_id).await else {
         return;
     };
-    if row.lifecycle != "creating" {
+    if row.lifecycle != Lifecycle::Creating {
         return;
     }
     if let Ok(None) = rotations::open_run(&state.pool, rotation_id).await {

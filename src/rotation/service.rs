@@ -17,6 +17,7 @@ use crate::rotation::api::{mapped_names, stored_mapping, RotationApi};
 use crate::rotation::engine::{self, RunError};
 use crate::state::AppState;
 use crate::store::rotations::{self as store, NewRotation, RotationRow, RunRow};
+use crate::store::rotations::{Lifecycle, RotationStatus};
 use crate::store::{app_connections, projects, secrets};
 use crate::validation::{check_slug, normalize_path};
 
@@ -107,7 +108,7 @@ async fn rotation_for<T: RotationApi>(
         store::find(&state.pool, id).await?
     };
     let row = row
-        .filter(|r| r.lifecycle == "active" && r.org_id == auth.org_id)
+        .filter(|r| r.lifecycle == Lifecycle::Active && r.org_id == auth.org_id)
         .ok_or_else(|| not_found::<T>(id, quoted))?;
     let access = project_access(state, auth, row.project_id)
         .await
@@ -165,7 +166,7 @@ pub async fn type_of(
         || ApiError::not_found(format!("Could not find Secret Rotation with ID \"{id}\""));
     let row = crate::cache::rotation(state, id)
         .await?
-        .filter(|r| r.lifecycle == "active" && r.org_id == auth.org_id)
+        .filter(|r| r.lifecycle == Lifecycle::Active && r.org_id == auth.org_id)
         .ok_or_else(missing)?;
     crate::rotation::registry::by_slug(&row.rotation_type)
         .filter(|t| t.public())
@@ -520,7 +521,7 @@ pub async fn update<T: RotationApi>(
     let now = Utc::now();
     let next = engine::schedule_of(state, &merged).next(
         merged.last_rotated_at,
-        merged.rotation_status == "failed",
+        merged.rotation_status == RotationStatus::Failed,
         merged.is_last_rotation_manual,
         now,
     );

@@ -43,8 +43,8 @@ pub struct RotationRow {
     pub rotate_at_minutes: i32,
     pub active_index: i32,
     pub generated_credentials_ct: Option<Vec<u8>>,
-    pub lifecycle: String,
-    pub rotation_status: String,
+    pub lifecycle: Lifecycle,
+    pub rotation_status: RotationStatus,
     pub last_rotation_attempted_at: DateTime<Utc>,
     pub last_rotated_at: DateTime<Utc>,
     pub last_rotation_job_id: Option<String>,
@@ -73,6 +73,35 @@ pub fn mapping_values(mapping: &Value) -> Vec<String> {
         .unwrap_or_default();
     keys.sort();
     keys.into_iter().map(|(_, v)| v).collect()
+}
+
+/// Whether a rotation is visible (`secret_rotations.lifecycle`): a rotation is `creating`
+/// until its first credential is published (or settled), and invisible to the API until then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type, serde::Serialize)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum Lifecycle {
+    Creating,
+    Active,
+}
+
+/// How the last rotation attempt ended (`secret_rotations.rotation_status`), as Infisical
+/// names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type, serde::Serialize, utoipa::ToSchema)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum RotationStatus {
+    Success,
+    Failed,
+}
+
+impl RotationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RotationStatus::Success => "success",
+            RotationStatus::Failed => "failed",
+        }
+    }
 }
 
 /// Why a run exists (`rotation_runs.trigger`).
@@ -842,8 +871,7 @@ pub struct RotationBrief {
     pub environment: String,
     #[serde(rename = "secretPath")]
     pub folder_path: String,
-    /// `success` or `failed`.
-    pub rotation_status: String,
+    pub rotation_status: RotationStatus,
     pub is_auto_rotation_enabled: bool,
     pub next_rotation_at: Option<DateTime<Utc>>,
     pub last_rotated_at: DateTime<Utc>,

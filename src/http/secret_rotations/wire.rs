@@ -57,7 +57,7 @@ pub struct RotationView {
     pub rotation_interval: i32,
     pub rotate_at_utc: RotateAtUtc,
     /// `success` or `failed`.
-    pub rotation_status: String,
+    pub rotation_status: crate::store::rotations::RotationStatus,
     pub last_rotation_attempted_at: DateTime<Utc>,
     pub last_rotated_at: DateTime<Utc>,
     /// The id of the last run.

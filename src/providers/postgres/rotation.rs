@@ -28,6 +28,7 @@ use crate::rotation::provider::{
     sealed, Credential, Phase, RotationModel, RotationType, Run, StepError, StepResult,
 };
 use crate::state::AppState;
+use crate::store::rotations::Lifecycle;
 use crate::store::rotations::RotationRow;
 
 pub struct PostgresCredentials;
@@ -146,7 +147,7 @@ fn prepare(run: &mut PgRun<'_>) -> StepResult {
         return Ok(());
     }
     let params = &run.params;
-    let username = if run.rotation.lifecycle != "active" || run.slots.is_empty() {
+    let username = if run.rotation.lifecycle != Lifecycle::Active || run.slots.is_empty() {
         &params.username1
     } else if run.slots.active_index == 0 {
         &params.username2

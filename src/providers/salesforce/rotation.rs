@@ -24,6 +24,7 @@ use crate::rotation::provider::{
     sealed, Credential, Phase, RotationModel, RotationType, Run, RunState, StepError, StepResult,
 };
 use crate::state::AppState;
+use crate::store::rotations::Lifecycle;
 use crate::store::rotations::{RotationRow, RunRow};
 
 pub const SELF_ROTATION: &str = "Cannot rotate the consumer secret of the External Client App that this Salesforce connection authenticates with. Choose a different app or use a separate Salesforce connection.";
@@ -268,7 +269,7 @@ async fn inspect_and_retire(run: &mut SfRun<'_>) -> StepResult {
     });
     let consumer_id = consumer.id.clone();
     run.journal.consumer_id = Some(consumer_id.clone());
-    if run.rotation.lifecycle == "active" {
+    if run.rotation.lifecycle == Lifecycle::Active {
         if let Some(settled) = run
             .slots
             .inactive()
