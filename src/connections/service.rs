@@ -202,7 +202,17 @@ pub async fn delete<C: ConnectionType>(
     auth: &Auth,
     id: Uuid,
 ) -> ApiResult<AppConnectionView> {
-    let row = visible(state, auth, id, Some(C::APP), Action::Delete).await?;
+    delete_of(state, auth, id, Some(C::APP)).await
+}
+
+/// Deletes a connection of `app` (or of any app: the console's list holds every app's).
+pub async fn delete_of(
+    state: &AppState,
+    auth: &Auth,
+    id: Uuid,
+    app: Option<&str>,
+) -> ApiResult<AppConnectionView> {
+    let row = visible(state, auth, id, app, Action::Delete).await?;
     let used = crate::store::rotations::count_for_connection(&state.pool, id).await?;
     if used > 0 {
         return Err(ApiError::bad_request(format!(

@@ -1,6 +1,7 @@
-//! A project's Salesforce connections: list, create (the API checks the credentials get a
-//! token before saving them), check (lists the org's External Client Apps) and delete. Each
-//! form goes through the API's own parsing, validation and handler.
+//! A project's app connections, of every app: list, create (the service checks the
+//! credentials against the provider before saving them: a Salesforce token, a PostgreSQL
+//! login), check (Salesforce: list the org's External Client Apps; PostgreSQL: log in) and
+//! delete. Each form goes through the API's own parsing and validation, and its service.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -19,19 +20,65 @@ use super::{
 use crate::access::{project_access, Action, Subject};
 use crate::error::ApiError;
 use crate::http::extract::from_value;
+use crate::providers::postgres::connection::PostgresApp;
 use crate::providers::salesforce::connection::{oauth_apps, SalesforceApp};
 use crate::state::AppState;
 
-/// The create form's fields, shown again after an error (never the secret).
+/// The create forms' fields, shown again after an error (never a secret). `app` says which
+/// form was sent.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Fields {
     pub csrf: String,
+    pub app: String,
     pub name: String,
     pub instance_url: String,
     pub consumer_key: String,
     pub consumer_secret: String,
+    pub host: String,
+    pub port: String,
+    pub database: String,
+    pub username: String,
+    pub password: String,
+    pub ssl_enabled: Option<String>,
+    pub ssl_reject_unauthorized: Option<String>,
+    pub ssl_certificate: String,
 }
+
+impl Fields {
+    /// The API's create body for the form that was sent.
+    fn body(&self, project: Uuid) -> serde_json::Value {
+        if self.app == POSTGRES {
+            return json!({
+                "name": self.name.trim(),
+                "method": "username-and-password",
+                "projectId": project,
+                "credentials": {
+                    "host": self.host.trim(),
+                    "port": self.port.trim(),
+                    "database": self.database.trim(),
+                    "username": self.username.trim(),
+                    "password": self.password,
+                    "sslEnabled": self.ssl_enabled.is_some(),
+                    "sslRejectUnauthorized": self.ssl_reject_unauthorized.is_some(),
+                    "sslCertificate": self.ssl_certificate,
+                },
+            });
+        }
+        json!({
+            "name": self.name.trim(),
+            "method": "client-credentials",
+            "projectId": project,
+            "credentials": {
+                "instanceUrl": self.instance_url.trim(),
+                "consumerKey": self.consumer_key.trim(),
+                "consumerSecret": self.consumer_secret.trim(),
+            },
+        })
+    }
+}
+
+const POSTGRES: &str = crate::providers::postgres::connection::APP;
 
 fn project_id(raw: &str) -> Result<Uuid, ApiError> {
     raw.parse()
@@ -51,7 +98,7 @@ async fn render(
         let access = project_access(state, &s.auth, project_id).await?;
         access.require(Action::Read, Subject::SecretRotation)?;
         // The project's own: organization-wide ones are not this page's to delete.
-        let mut connections = usable_connections(state, s.auth.org_id, project_id).await?;
+        let mut connections = usable_connections(state, s.auth.org_id, project_id, None).await?;
         connections.retain(|c| c.project_id == Some(project_id));
         Ok::<_, ApiError>((access.project, connections))
     };
@@ -81,14 +128,16 @@ pub async fn view(
         Err(e) => return error_page(Some(&s), e),
     };
     let notice = match q.done.as_deref() {
-        Some("created") => {
-            Some("Connection created: its credentials got a token from Salesforce.".to_string())
-        }
+        Some("created") => Some(
+            "Connection created: its credentials were checked against the provider.".to_string(),
+        ),
         Some("deleted") => Some("Connection deleted.".to_string()),
-        Some("checked") => Some(format!(
-            "The connection works: Salesforce lists {} External Client App(s).",
-            q.apps.unwrap_or(0)
-        )),
+        Some("checked") => Some(match q.apps {
+            Some(apps) => {
+                format!("The connection works: Salesforce lists {apps} External Client App(s).")
+            }
+            None => "The connection works: it logged in and ran SELECT 1.".to_string(),
+        }),
         _ => None,
     };
     render(
@@ -128,16 +177,16 @@ pub async fn create(
         Err(e) => return error_page(Some(&s), e),
     };
     let created = async {
-        let body = from_value(json!({
-            "name": fields.name.trim(),
-            "method": "client-credentials",
-            "projectId": id,
-            "credentials": {
-                "instanceUrl": fields.instance_url.trim(),
-                "consumerKey": fields.consumer_key.trim(),
-                "consumerSecret": fields.consumer_secret.trim(),
-            },
-        }))?;
+        let body = fields.body(id);
+        if fields.app == POSTGRES {
+            return crate::connections::service::create::<PostgresApp>(
+                &state,
+                &s.auth,
+                from_value(body)?,
+            )
+            .await;
+        }
+        let body = from_value(body)?;
         crate::connections::service::create::<SalesforceApp>(&state, &s.auth, body).await
     };
     match created.await {
@@ -146,6 +195,7 @@ pub async fn create(
             let (status, message) = status_and_message(e);
             let kept = Fields {
                 consumer_secret: String::new(),
+                password: String::new(),
                 ..fields
             };
             render(&state, &s, id, &kept, status, None, Some(&message)).await
@@ -175,13 +225,17 @@ async fn on_connection(
                 "Could not find App Connection with ID {raw_connection}"
             ))
         })?;
-        if check {
-            let apps = oauth_apps(state, &s.auth, id).await?;
-            Ok::<_, ApiError>(format!("checked&apps={}", apps.len()))
-        } else {
-            crate::connections::service::delete::<SalesforceApp>(state, &s.auth, id).await?;
-            Ok("deleted".to_string())
+        if !check {
+            crate::connections::service::delete_of(state, &s.auth, id, None).await?;
+            return Ok("deleted".to_string());
         }
+        let row = crate::store::app_connections::find(&state.pool, s.auth.org_id, id).await?;
+        if row.is_some_and(|r| r.app == POSTGRES) {
+            crate::providers::postgres::connection::check(state, &s.auth, id).await?;
+            return Ok::<_, ApiError>("checked".to_string());
+        }
+        let apps = oauth_apps(state, &s.auth, id).await?;
+        Ok(format!("checked&apps={}", apps.len()))
     };
     match result.await {
         Ok(done) => back_to(project, &done),

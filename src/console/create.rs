@@ -72,11 +72,12 @@ async fn render(
         let access = project_access(state, &s.auth, project_id).await?;
         access.require(Action::Read, Subject::SecretRotation)?;
         // Org-wide connections serve rotations of org admins only (see secret_rotations).
-        let connections: Vec<_> = usable_connections(state, s.auth.org_id, project_id)
-            .await?
-            .into_iter()
-            .filter(|c| c.project_id.is_some() || s.auth.is_org_admin())
-            .collect();
+        let connections: Vec<_> =
+            usable_connections(state, s.auth.org_id, project_id, Some("salesforce"))
+                .await?
+                .into_iter()
+                .filter(|c| c.project_id.is_some() || s.auth.is_org_admin())
+                .collect();
         let environments =
             crate::store::projects::list_environments(&state.pool, project_id).await?;
         let (apps, apps_error) = match fields.connection_id.parse::<Uuid>() {
@@ -137,10 +138,9 @@ pub async fn form(
     }
 }
 
-/// The API's create body from the form.
-fn body(project_id: Uuid, f: &Fields) -> ApiResult<serde_json::Value> {
-    let (app_id, app_name) = f.app.split_once('|').unwrap_or(("", ""));
-    let (hours, minutes) = f.rotate_at.split_once(':').unwrap_or((&f.rotate_at, "0"));
+/// The schedule fields as the API takes them: `(rotationInterval, rotateAtUtc)`.
+pub(super) fn schedule(interval: &str, rotate_at: &str) -> ApiResult<(i64, serde_json::Value)> {
+    let (hours, minutes) = rotate_at.split_once(':').unwrap_or((rotate_at, "0"));
     let number = |field: &str, text: &str| {
         text.trim().parse::<i64>().map_err(|_| {
             ApiError::invalid(
@@ -150,6 +150,16 @@ fn body(project_id: Uuid, f: &Fields) -> ApiResult<serde_json::Value> {
             )
         })
     };
+    Ok((
+        number("rotationInterval", interval)?,
+        json!({"hours": number("hours", hours)?, "minutes": number("minutes", minutes)?}),
+    ))
+}
+
+/// The API's create body from the form.
+fn body(project_id: Uuid, f: &Fields) -> ApiResult<serde_json::Value> {
+    let (app_id, app_name) = f.app.split_once('|').unwrap_or(("", ""));
+    let (interval, rotate_at) = schedule(&f.rotation_interval, &f.rotate_at)?;
     Ok(json!({
         "name": f.name.trim(),
         "projectId": project_id.to_string(),
@@ -158,8 +168,8 @@ fn body(project_id: Uuid, f: &Fields) -> ApiResult<serde_json::Value> {
         "environment": f.environment,
         "secretPath": f.secret_path,
         "isAutoRotationEnabled": f.auto_rotation.is_some(),
-        "rotationInterval": number("rotationInterval", &f.rotation_interval)?,
-        "rotateAtUtc": {"hours": number("hours", hours)?, "minutes": number("minutes", minutes)?},
+        "rotationInterval": interval,
+        "rotateAtUtc": rotate_at,
         "parameters": {"appId": app_id, "appName": app_name},
         "secretsMapping": {"consumerKey": f.consumer_key_name.trim(), "consumerSecret": f.consumer_secret_name.trim()},
     }))

@@ -4,6 +4,7 @@
 
 mod connections;
 mod create;
+mod create_postgres;
 mod pages;
 mod rotation;
 pub mod session;
@@ -38,6 +39,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/console/projects/{projectId}/rotations/new",
             get(create::form).post(create::create),
+        )
+        .route(
+            "/console/projects/{projectId}/rotations/new-postgres",
+            get(create_postgres::form).post(create_postgres::create),
         )
         .route(
             "/console/projects/{projectId}/connections",
@@ -123,8 +128,9 @@ async fn usable_connections(
     state: &AppState,
     org_id: Uuid,
     project_id: Uuid,
+    app: Option<&str>,
 ) -> sqlx::Result<Vec<crate::store::app_connections::ConnectionRow>> {
-    let all = crate::store::app_connections::list(&state.pool, org_id, Some("salesforce")).await?;
+    let all = crate::store::app_connections::list(&state.pool, org_id, app).await?;
     Ok(all
         .into_iter()
         .filter(|c| c.project_id.is_none_or(|p| p == project_id))

@@ -108,7 +108,9 @@ pub fn rotations(
             p.links {
                 a.button href={ "/console/projects/" (project.id) "/rotations/new" } { "New Salesforce rotation" }
                 " "
-                a href={ "/console/projects/" (project.id) "/connections" } { "Salesforce connections" }
+                a.button href={ "/console/projects/" (project.id) "/rotations/new-postgres" } { "New PostgreSQL rotation" }
+                " "
+                a href={ "/console/projects/" (project.id) "/connections" } { "Connections" }
             }
             nav.filters aria-label="Filter by status" {
                 @for (value, label) in STATUS_FILTERS {
@@ -215,7 +217,15 @@ pub fn rotation(
                     dt { "Type" } dd { (r.rotation_type) }
                     dt { "Connection" } dd { (r.connection.name) }
                     dt { "Environment / path" } dd { (r.environment.slug) " " code { (r.folder.path) } }
-                    dt { "External Client App" } dd { (r.parameters["appName"].as_str().unwrap_or_default()) " " span.muted { (r.parameters["appId"].as_str().unwrap_or_default()) } }
+                    @if r.rotation_type == "salesforce-oauth-credentials" {
+                        dt { "External Client App" } dd { (r.parameters["appName"].as_str().unwrap_or_default()) " " span.muted { (r.parameters["appId"].as_str().unwrap_or_default()) } }
+                    } @else {
+                        dt { "Users" } dd {
+                            code { (r.parameters["username1"].as_str().unwrap_or_default()) } " and "
+                            code { (r.parameters["username2"].as_str().unwrap_or_default()) }
+                            span.muted { ", used in turn: the previous one keeps working until the next rotation" }
+                        }
+                    }
                     dt { "Auto-rotation" } dd {
                         @if r.is_auto_rotation_enabled { "every " (r.rotation_interval) " " (unit) " at " (format!("{:02}:{:02}", r.rotate_at_utc.hours, r.rotate_at_utc.minutes)) " UTC" } @else { "off" }
                     }
@@ -262,9 +272,16 @@ pub fn rotation(
                     }
                     label.check {
                         input type="checkbox" name="revokeGeneratedCredentials" value="true";
-                        span {
-                            "Revoke at Salesforce: delete the previous credential Rotary created and disable OAuth on the External Client App. "
-                            strong { "Every consumer of that app stops getting tokens," } " not only Rotary's."
+                        @if r.rotation_type == "salesforce-oauth-credentials" {
+                            span {
+                                "Revoke at Salesforce: delete the previous credential Rotary created and disable OAuth on the External Client App. "
+                                strong { "Every consumer of that app stops getting tokens," } " not only Rotary's."
+                            }
+                        } @else {
+                            span {
+                                "Revoke: give both users a random password nobody keeps. "
+                                strong { "Every consumer of them stops logging in." }
+                            }
                         }
                     }
                     button.danger type="submit" { "Delete rotation" }
@@ -292,18 +309,18 @@ pub fn connections(
                 a href="/console/projects" { "Projects" } " / "
                 a href={ "/console/projects/" (project.id) } { (project.name) } " / Connections"
             }
-            h1 { "Salesforce connections" }
+            h1 { "Connections" }
             @if let Some(notice) = notice { p.notice role="status" { (notice) } }
             @if let Some(error) = error { p.error role="alert" { (error) } }
             @if connections.is_empty() {
-                p.empty { "No Salesforce connection in this project yet." }
+                p.empty { "No connection in this project yet." }
             } @else {
                 ul.list {
                     @for c in connections {
                         li.connection {
                             div {
                                 strong { (c.name) } " "
-                                span.muted { (c.public_config["instanceUrl"].as_str().unwrap_or_default()) }
+                                span.muted { (connection_summary(c)) }
                             }
                             div.actions {
                                 form method="post" action={ (base) "/" (c.id) "/check" } {
@@ -320,12 +337,13 @@ pub fn connections(
                 }
             }
             section.card {
-                h2 { "New connection" }
+                h2 { "New Salesforce connection" }
                 p.hint { "An External Client App of the org with the client-credentials flow on; Rotary gets a token with these credentials before it saves them (encrypted)." }
                 form method="post" action=(base) {
                     input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="app" value="salesforce";
                     label for="name" { "Name" }
-                    input #name name="name" value=(f.name) placeholder="my-org" required;
+                    input #name name="name" value=(if f.app != "postgres" { f.name.as_str() } else { "" }) placeholder="my-org" required;
                     label for="instanceUrl" { "Instance URL (My Domain)" }
                     input #instanceUrl name="instanceUrl" value=(f.instance_url) placeholder="https://acme.my.salesforce.com" required;
                     label for="consumerKey" { "Consumer key" }
@@ -335,8 +353,64 @@ pub fn connections(
                     button type="submit" { "Create connection" }
                 }
             }
+            section.card {
+                h2 { "New PostgreSQL connection" }
+                p.hint { "A role with CREATEROLE (on PostgreSQL 16 and later also ADMIN OPTION on each rotated user); Rotary logs in with it and runs SELECT 1 before it saves it (encrypted)." }
+                form method="post" action=(base) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="app" value="postgres";
+                    label for="pg-name" { "Name" }
+                    input #pg-name name="name" value=(if f.app == "postgres" { f.name.as_str() } else { "" }) placeholder="my-database" required;
+                    div.row {
+                        div {
+                            label for="host" { "Host" }
+                            input #host name="host" value=(f.host) placeholder="db.example.com" required;
+                        }
+                        div {
+                            label for="port" { "Port" }
+                            input #port name="port" type="number" min="1" max="65535" value=(if f.port.is_empty() { "5432" } else { f.port.as_str() }) required;
+                        }
+                    }
+                    label for="database" { "Database" }
+                    input #database name="database" value=(f.database) required;
+                    label for="username" { "Username" }
+                    input #username name="username" value=(f.username) autocomplete="off" required;
+                    label for="password" { "Password" }
+                    input #password name="password" type="password" autocomplete="off" required;
+                    label.check {
+                        input type="checkbox" name="sslEnabled" value="true" checked[f.ssl_enabled.is_some()];
+                        span { "Use TLS" }
+                    }
+                    label.check {
+                        input type="checkbox" name="sslRejectUnauthorized" value="true" checked[f.ssl_reject_unauthorized.is_some()];
+                        span { "Verify the server's certificate and name" }
+                    }
+                    label for="sslCertificate" { "CA certificate (PEM, optional)" }
+                    textarea #sslCertificate name="sslCertificate" rows="3" { (f.ssl_certificate) }
+                    button type="submit" { "Create connection" }
+                }
+            }
         },
     )
+}
+
+/// What a connection reaches, without its secrets.
+fn connection_summary(c: &ConnectionRow) -> String {
+    let p = &c.public_config;
+    match c.app.as_str() {
+        "postgres" => format!(
+            "PostgreSQL · {}@{}:{}/{}",
+            p["username"].as_str().unwrap_or_default(),
+            p["host"].as_str().unwrap_or_default(),
+            p["port"],
+            p["database"].as_str().unwrap_or_default()
+        ),
+        "salesforce" => format!(
+            "Salesforce · {}",
+            p["instanceUrl"].as_str().unwrap_or_default()
+        ),
+        other => other.to_string(),
+    }
 }
 
 /// What the create form offers.
@@ -432,6 +506,95 @@ pub fn new_rotation(
                             p.hint { "Creating the rotation also rotates once, right away: a new credential is staged at Salesforce, activated, and written to the two secrets." }
                             button type="submit" { "Create rotation" }
                         }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// What the PostgreSQL create form offers.
+pub struct NewPostgresRotation {
+    pub project: ProjectRow,
+    pub connections: Vec<ConnectionRow>,
+    pub environments: Vec<EnvironmentRow>,
+}
+
+pub fn new_postgres_rotation(
+    header: Header<'_>,
+    v: &NewPostgresRotation,
+    f: &super::create_postgres::Fields,
+    error: Option<&str>,
+    dev_mode: bool,
+) -> Markup {
+    let csrf = header.csrf.to_string();
+    let unit = if dev_mode { "minutes" } else { "days" };
+    let base = format!("/console/projects/{}/rotations/new-postgres", v.project.id);
+    layout(
+        "New PostgreSQL rotation",
+        Some(header),
+        html! {
+            p.crumbs {
+                a href="/console/projects" { "Projects" } " / "
+                a href={ "/console/projects/" (v.project.id) } { (v.project.name) } " / New PostgreSQL rotation"
+            }
+            h1 { "New PostgreSQL rotation" }
+            @if let Some(error) = error { p.error role="alert" { (error) } }
+            @if v.connections.is_empty() {
+                p.empty { "This project has no PostgreSQL connection yet: " a href={ "/console/projects/" (v.project.id) "/connections" } { "create one" } " first." }
+            } @else {
+                section.card {
+                    p.hint { "Two existing login roles, used in turn: each rotation gives the inactive one a new password, so the active one keeps working until the next rotation. Rotary manages both passwords from now on." }
+                    form method="post" action=(base) {
+                        input type="hidden" name="csrf" value=(csrf);
+                        label for="connectionId" { "Connection" }
+                        select #connectionId name="connectionId" {
+                            @for c in &v.connections {
+                                option value=(c.id) selected[c.id.to_string() == f.connection_id] { (c.name) }
+                            }
+                        }
+                        label for="name" { "Name" }
+                        input #name name="name" value=(f.name) placeholder="my-database-rotation" required;
+                        label for="description" { "Description (optional)" }
+                        input #description name="description" value=(f.description);
+                        div.row {
+                            div {
+                                label for="username1" { "First user" }
+                                input #username1 name="username1" value=(f.username1) placeholder="app_user_1" required;
+                            }
+                            div {
+                                label for="username2" { "Second user" }
+                                input #username2 name="username2" value=(f.username2) placeholder="app_user_2" required;
+                            }
+                        }
+                        label for="environment" { "Environment" }
+                        select #environment name="environment" {
+                            @for e in &v.environments {
+                                option value=(e.slug) selected[e.slug == f.environment] { (e.name) " (" (e.slug) ")" }
+                            }
+                        }
+                        label for="secretPath" { "Secret path" }
+                        input #secretPath name="secretPath" value=(f.secret_path) required;
+                        label for="usernameName" { "Secret name for the username" }
+                        input #usernameName name="usernameName" value=(f.username_name) required;
+                        label for="passwordName" { "Secret name for the password" }
+                        input #passwordName name="passwordName" value=(f.password_name) required;
+                        label.check {
+                            input type="checkbox" name="autoRotation" value="true" checked[f.auto_rotation.is_some()];
+                            span { "Rotate automatically" }
+                        }
+                        div.row {
+                            div {
+                                label for="rotationInterval" { "Every (" (unit) ")" }
+                                input #rotationInterval name="rotationInterval" type="number" min="1" value=(f.rotation_interval) required;
+                            }
+                            div {
+                                label for="rotateAt" { "At (UTC)" }
+                                input #rotateAt name="rotateAt" type="time" value=(f.rotate_at) required;
+                            }
+                        }
+                        p.hint { "Creating the rotation also rotates once, right away: the first user gets a new password, Rotary logs in with it, and writes both secrets." }
+                        button type="submit" { "Create rotation" }
                     }
                 }
             }

@@ -602,3 +602,153 @@ async fn connections_are_created_checked_and_deleted_through_the_api() {
         .contains("is used by 1 secret rotation(s); delete them first"));
     assert_eq!(w.app.count("app_connections").await, 1);
 }
+
+/// PostgreSQL in the console: a connection created (and checked) through the page, a
+/// rotation created through its form, shown, rotated and checked from its page.
+#[tokio::test]
+async fn postgres_connections_and_rotations_work_from_the_console() {
+    let pg = crate::postgres::pg_world().await;
+    let base = format!("/console/projects/{}/connections", pg.project);
+    let (status, html, _) = page(&pg.app, &base, &pg.token).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<strong>pg</strong>"), "{html}");
+    assert!(
+        html.contains(&format!("PostgreSQL · {}@", pg.conn_role)),
+        "{html}"
+    );
+    let csrf = csrf_field(&html);
+    let r = submit(
+        &pg.app,
+        &format!("{base}/{}/check", pg.connection_id),
+        &pg.token,
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(
+        r.headers()["location"],
+        format!("{base}?done=checked").as_str()
+    );
+    // A wrong password is refused and not echoed; the right one creates a second connection.
+    let port = pg.port.to_string();
+    let tag = &pg.conn_role["rotary_conn_".len()..];
+    let password = format!("conn-pw-{tag}");
+    let mut form = vec![
+        ("csrf", csrf.as_str()),
+        ("app", "postgres"),
+        ("name", "second-db"),
+        ("host", pg.host.as_str()),
+        ("port", port.as_str()),
+        ("database", pg.database.as_str()),
+        ("username", pg.conn_role.as_str()),
+        ("password", "not-the-password"),
+    ];
+    let r = submit(&pg.app, &base, &pg.token, &form).await;
+    assert_eq!(r.status(), 400);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Unable to validate connection"), "{html}");
+    assert!(!html.contains("not-the-password"));
+    form[7] = ("password", password.as_str());
+    let r = submit(&pg.app, &base, &pg.token, &form).await;
+    assert_eq!(
+        r.headers()["location"],
+        format!("{base}?done=created").as_str()
+    );
+    assert_eq!(pg.app.count("app_connections").await, 2);
+
+    // The rotation form: another pair of users, through the API's validation.
+    for sql in [
+        format!("CREATE ROLE c1_{tag} LOGIN PASSWORD 'x1'"),
+        format!("CREATE ROLE c2_{tag} LOGIN PASSWORD 'x2'"),
+        format!("GRANT c1_{tag} TO {} WITH ADMIN OPTION", pg.conn_role),
+        format!("GRANT c2_{tag} TO {} WITH ADMIN OPTION", pg.conn_role),
+    ] {
+        sqlx::query(&sql).execute(&pg.admin).await.unwrap();
+    }
+    let new = format!("/console/projects/{}/rotations/new-postgres", pg.project);
+    let (status, html, _) = page(&pg.app, &new, &pg.token).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("POSTGRES_DB_USERNAME"), "{html}");
+    let csrf = csrf_field(&html);
+    let connection = pg.connection_id.to_string();
+    let (u1, u2) = (format!("c1_{tag}"), format!("c2_{tag}"));
+    let mut fields = vec![
+        ("csrf", csrf.as_str()),
+        ("connectionId", connection.as_str()),
+        ("name", "console-pg"),
+        ("username1", u1.as_str()),
+        ("username2", "bad\"name"),
+        ("environment", "dev"),
+        ("secretPath", "/"),
+        ("usernameName", "CONSOLE_USER"),
+        ("passwordName", "CONSOLE_PASSWORD"),
+        ("rotationInterval", "30"),
+        ("rotateAt", "00:00"),
+    ];
+    let r = submit(&pg.app, &new, &pg.token, &fields).await;
+    assert_eq!(r.status(), 422);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("cannot be used in a statement"));
+    fields[4] = ("username2", u2.as_str());
+    let r = submit(&pg.app, &new, &pg.token, &fields).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.ends_with("?done=created"), "{location}");
+    let (user, password) = pg
+        .app
+        .read_pair(&pg.token, &pg.project, ["CONSOLE_USER", "CONSOLE_PASSWORD"])
+        .await;
+    assert_eq!(user, u1);
+    assert!(pg.logs_in(&user, &password).await);
+
+    // Its page shows the users; its buttons rotate and check.
+    let (status, html, _) = page(&pg.app, &location, &pg.token).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(&format!("<code>{u1}</code> and <code>{u2}</code>")),
+        "{html}"
+    );
+    assert!(html.contains("give both users a random password"));
+    let rotation = location
+        .trim_start_matches("/console/rotations/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let csrf = csrf_field(&html);
+    let r = submit(
+        &pg.app,
+        &format!("/console/rotations/{rotation}/rotate"),
+        &pg.token,
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(
+        r.headers()["location"],
+        format!("/console/rotations/{rotation}?done=rotated").as_str()
+    );
+    let (user, password) = pg
+        .app
+        .read_pair(&pg.token, &pg.project, ["CONSOLE_USER", "CONSOLE_PASSWORD"])
+        .await;
+    assert_eq!(user, u2);
+    assert!(pg.logs_in(&user, &password).await);
+    let r = submit(
+        &pg.app,
+        &format!("/console/rotations/{rotation}/check"),
+        &pg.token,
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(
+        r.headers()["location"],
+        format!("/console/rotations/{rotation}?done=checked").as_str()
+    );
+}

@@ -23,9 +23,9 @@ pub struct Pg {
     pub users: [String; 2],
     /// The superuser, for setting up and breaking things.
     pub admin: sqlx::PgPool,
-    host: String,
-    port: u16,
-    database: String,
+    pub host: String,
+    pub port: u16,
+    pub database: String,
 }
 
 fn parts(url: &str) -> (String, u16, String) {
@@ -439,7 +439,7 @@ async fn no_password_is_stored_or_logged_in_plaintext() {
 /// A TCP proxy in front of the test server that lets `allowed` connections through, then
 /// cuts every new one at once: to Rotary, a server that went away.
 struct Proxy {
-    port: u16,
+    pub port: u16,
     allowed: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 

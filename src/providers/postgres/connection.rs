@@ -195,3 +195,22 @@ impl ConnectionType for PostgresApp {
         })
     }
 }
+
+/// Logs in with a saved connection's credentials and runs `SELECT 1`, if the caller may read
+/// the connection (the console's "Check").
+pub async fn check(state: &AppState, auth: &crate::auth::Auth, id: uuid::Uuid) -> ApiResult<()> {
+    let row = crate::http::app_connections::visible(
+        state,
+        auth,
+        id,
+        Some(APP),
+        crate::access::Action::Read,
+    )
+    .await?;
+    let c: PostgresConnection = crate::connections::open_as(state, &row).await?;
+    c.check_login(&c.username, &c.password, state.allow_internal_urls)
+        .await
+        .map_err(|e| {
+            ApiError::bad_request(format!("Unable to validate connection: {}", e.reason()))
+        })
+}
