@@ -1,8 +1,8 @@
 //! `rotary dev`: the local demo in one process. A throwaway PostgreSQL under a data directory
 //! (kept between runs; `--fresh` starts over), the mock Salesforce org and the server in
-//! rotation dev mode (intervals count minutes), an organization, machine identity, project
-//! and Salesforce connection set up through the API, and a walkthrough of curl commands to
-//! paste. Ctrl-C stops everything; the mock org's credentials are saved so the next start
+//! rotation dev mode (intervals count minutes), an organization, machine identity, project,
+//! Salesforce connection and PostgreSQL connection (to two login roles of the demo's own
+//! cluster) set up through the API, and a walkthrough of curl commands to paste. Ctrl-C stops everything; the mock org's credentials are saved so the next start
 //! finds the org as it was left.
 
 mod postgres;
@@ -45,7 +45,19 @@ pub struct Setup {
     pub project_id: String,
     pub connection_id: String,
     pub instance_url: String,
+    /// The PostgreSQL connection to this demo's own cluster (absent in older setups: made on
+    /// the next start), the port it was made for, and its role's password.
+    #[serde(default)]
+    pub pg_connection_id: String,
+    #[serde(default)]
+    pub pg_port: u16,
+    #[serde(default)]
+    pub pg_password: String,
 }
+
+/// The demo's PostgreSQL roles: the connection's (CREATEROLE) and the two it rotates.
+pub const PG_CONNECTION_ROLE: &str = "rotary_demo";
+pub const PG_USERS: [&str; 2] = ["demo_app_1", "demo_app_2"];
 
 pub async fn run(opts: DevOptions) -> anyhow::Result<()> {
     let dir = &opts.data_dir;
@@ -66,13 +78,13 @@ pub async fn run(opts: DevOptions) -> anyhow::Result<()> {
     );
     let pg_dir = dir.join("pg");
     let mut pg = tokio::task::spawn_blocking(move || LocalPostgres::start(&pg_dir)).await??;
-    let result = run_on(&opts, &pg.url()).await;
+    let result = run_on(&opts, &pg.url(), pg.port()).await;
     pg.stop();
     eprintln!("Rotary stopped.");
     result
 }
 
-async fn run_on(opts: &DevOptions, database_url: &str) -> anyhow::Result<()> {
+async fn run_on(opts: &DevOptions, database_url: &str, pg_port: u16) -> anyhow::Result<()> {
     let dir = &opts.data_dir;
     let root_key = root_key(&dir.join("root-key"))?;
     let pool = crate::connect(&database_url.to_string().into(), 32).await?;
@@ -119,7 +131,15 @@ async fn run_on(opts: &DevOptions, database_url: &str) -> anyhow::Result<()> {
         .next()
         .ok_or_else(|| anyhow!("the mock org has no apps"))?;
     let outcome = async {
-        let setup = set_up(&dir.join("setup.json"), &base, &instance_url, &connector).await?;
+        let mut setup = set_up(&dir.join("setup.json"), &base, &instance_url, &connector).await?;
+        set_up_postgres(
+            &dir.join("setup.json"),
+            database_url,
+            &base,
+            pg_port,
+            &mut setup,
+        )
+        .await?;
         println!(
             "{}",
             walkthrough::text(&base, database_url, &dir.display().to_string(), &setup)
@@ -215,6 +235,9 @@ async fn set_up(
         project_id: String::new(),
         connection_id: String::new(),
         instance_url: instance_url.to_string(),
+        pg_connection_id: String::new(),
+        pg_port: 0,
+        pg_password: String::new(),
     };
     let token = api.login(&setup).await?;
     let project = api
@@ -238,6 +261,98 @@ async fn set_up(
     setup.connection_id = text(&connection["appConnection"]["id"])?;
     write_private(path, &serde_json::to_string(&setup)?)?;
     Ok(setup)
+}
+
+/// The PostgreSQL part of the demo: a connection role and two login roles in this demo's own
+/// cluster, and a `postgres` connection to it made through the API (on the first start, or
+/// the first of this version); afterwards the connection follows the cluster's new port.
+async fn set_up_postgres(
+    path: &Path,
+    database_url: &str,
+    base: &str,
+    port: u16,
+    setup: &mut Setup,
+) -> anyhow::Result<()> {
+    let api = Api::new(base);
+    let credentials = |password: &str| {
+        json!({
+            "host": "127.0.0.1", "port": port, "database": "postgres",
+            "username": PG_CONNECTION_ROLE, "password": password,
+            "sslEnabled": false, "sslRejectUnauthorized": false,
+        })
+    };
+    if !setup.pg_connection_id.is_empty() {
+        if setup.pg_port != port {
+            let token = api.login(setup).await?;
+            api.call(
+                reqwest::Method::PATCH,
+                &format!(
+                    "/api/v1/app-connections/postgres/{}",
+                    setup.pg_connection_id
+                ),
+                Some(&token),
+                json!({"credentials": credentials(&setup.pg_password)}),
+            )
+            .await?;
+            setup.pg_port = port;
+            write_private(path, &serde_json::to_string(setup)?)?;
+        }
+        return Ok(());
+    }
+    let password = crate::providers::sql::password::generate(&Default::default());
+    // The statements carry passwords: a connection of its own that never logs them.
+    let options: sqlx::postgres::PgConnectOptions = database_url.parse()?;
+    let mut conn: sqlx::PgConnection = sqlx::Connection::connect_with(
+        &sqlx::ConnectOptions::log_statements(options, log::LevelFilter::Off),
+    )
+    .await?;
+    for (role, extra) in [
+        (PG_CONNECTION_ROLE, " CREATEROLE"),
+        (PG_USERS[0], ""),
+        (PG_USERS[1], ""),
+    ] {
+        let exists: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")
+                .bind(role)
+                .fetch_one(&mut conn)
+                .await?;
+        let verb = if exists { "ALTER" } else { "CREATE" };
+        // The users' first passwords are thrown away: the rotation sets them.
+        let secret = if role == PG_CONNECTION_ROLE {
+            password.clone()
+        } else {
+            crate::providers::sql::password::generate(&Default::default())
+        };
+        sqlx::query(&format!(
+            "{verb} ROLE {role} LOGIN{extra} PASSWORD '{secret}'"
+        ))
+        .persistent(false)
+        .execute(&mut conn)
+        .await?;
+    }
+    for user in PG_USERS {
+        sqlx::query(&format!(
+            "GRANT {user} TO {PG_CONNECTION_ROLE} WITH ADMIN OPTION"
+        ))
+        .execute(&mut conn)
+        .await?;
+    }
+    let _ = sqlx::Connection::close(conn).await;
+    let token = api.login(setup).await?;
+    let connection = api
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/app-connections/postgres",
+            Some(&token),
+            json!({"name": "demo-db", "method": "username-and-password",
+                   "projectId": setup.project_id, "credentials": credentials(&password)}),
+        )
+        .await?;
+    setup.pg_connection_id = text(&connection["appConnection"]["id"])?;
+    setup.pg_port = port;
+    setup.pg_password = password;
+    write_private(path, &serde_json::to_string(setup)?)?;
+    Ok(())
 }
 
 fn text(value: &Value) -> anyhow::Result<String> {

@@ -7,6 +7,15 @@ use std::process::{Command, Stdio};
 
 use anyhow::{anyhow, bail, Context};
 
+const PG_HBA: &str = "\
+local all postgres trust
+host  all postgres 127.0.0.1/32 trust
+host  all postgres ::1/128 trust
+local all all scram-sha-256
+host  all all 127.0.0.1/32 scram-sha-256
+host  all all ::1/128 scram-sha-256
+";
+
 pub struct LocalPostgres {
     bin: PathBuf,
     dir: PathBuf,
@@ -44,6 +53,14 @@ impl LocalPostgres {
                 .args(["--locale=C.UTF-8", "--no-sync"]))
             .context("initdb")?;
         }
+        // The superuser (Rotary's own connection) is trusted; every other role logs in with
+        // its password, so the demo's PostgreSQL rotation really changes who can log in.
+        // Written on every start: clusters of older versions trusted everyone.
+        let hba = data.join("pg_hba.conf");
+        std::fs::write(&hba, PG_HBA).with_context(|| format!("writing {}", hba.display()))?;
+        if is_root() {
+            run(Command::new("chown").arg("postgres:postgres").arg(&hba))?;
+        }
         // A previous `rotary dev` killed without its clean-up leaves its server running.
         let _ = as_postgres(&bin.join("pg_ctl"))
             .arg("-D")
@@ -75,6 +92,10 @@ impl LocalPostgres {
             port,
             running: true,
         })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     pub fn url(&self) -> String {

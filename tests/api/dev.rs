@@ -16,8 +16,8 @@ struct Dev {
 }
 
 impl Dev {
-    /// Starts `rotary dev` on free ports and waits for its walkthrough (the last line of it
-    /// is the mock org's control API call).
+    /// Starts `rotary dev` on free ports and waits for its walkthrough (its last line is the
+    /// second psql login).
     fn start(data_dir: &Path) -> Dev {
         let mut child = Command::new(BIN)
             .args([
@@ -48,7 +48,7 @@ impl Dev {
                 Ok(line) => {
                     walkthrough.push_str(&line);
                     walkthrough.push('\n');
-                    if line.contains("/__mock/apps/") {
+                    if walkthrough.matches("SELECT current_user").count() == 2 {
                         break;
                     }
                 }
@@ -126,7 +126,10 @@ fn the_walkthrough_works_when_pasted_and_a_restart_keeps_the_state() {
     let dir = std::env::temp_dir().join(format!("rotary-dev-test-{}", uuid::Uuid::new_v4()));
 
     let dev = Dev::start(&dir);
-    let out = bash(&format!("{}\necho \"ROTATION=$ROTATION\"", dev.commands()));
+    let out = bash(&format!(
+        "{}\necho \"ROTATION=$ROTATION\"\necho \"PG_ROTATION=$PG_ROTATION\"",
+        dev.commands()
+    ));
     // 2: the org's apps; 4: the mapped secrets; 5: the new credential authenticates;
     // 6: the runs (creation and manual); 7: metrics; 8: the mock's view of the credentials.
     assert!(out.contains(r#""developerName":"Billing_Sync""#), "{out}");
@@ -135,6 +138,9 @@ fn the_walkthrough_works_when_pasted_and_a_restart_keeps_the_state() {
         "{out}"
     );
     assert!(out.lines().any(|l| l == "204"), "{out}");
+    // 10 and 11: psql logs in with the mapped secrets, as the first user, then the second.
+    let logins: Vec<&str> = out.lines().filter(|l| l.starts_with("demo_app_")).collect();
+    assert_eq!(logins, ["demo_app_1", "demo_app_2"], "{out}");
     assert!(
         out.contains(r#""trigger":"manual","step":"published","outcome":"succeeded""#),
         "{out}"
@@ -152,6 +158,7 @@ fn the_walkthrough_works_when_pasted_and_a_restart_keeps_the_state() {
         .unwrap()
         .to_string();
     assert_eq!(rotation.len(), 36, "{out}");
+    let out_first = out;
     dev.interrupt();
     assert!(dir.join("mock-org.json").exists());
     assert!(
@@ -178,6 +185,17 @@ fn the_walkthrough_works_when_pasted_and_a_restart_keeps_the_state() {
          curl -s -o /dev/null -w '%{{http_code}}\\n' -X POST {rotations}/{rotation}/check-credentials -H \"Authorization: Bearer $TOKEN\""
     ));
     assert_eq!(out, "204\n200\n204\n");
+    // The cluster listens on another port now: the PostgreSQL connection followed it.
+    let pg_rotation = out_first
+        .lines()
+        .find_map(|l| l.strip_prefix("PG_ROTATION="))
+        .unwrap();
+    let pg_rotations = rotations.replace("salesforce-oauth-credentials", "postgres-credentials");
+    let out = bash(&format!(
+        "{login}\ncurl -s -o /dev/null -w '%{{http_code}}\\n' -X POST {pg_rotations}/{pg_rotation}/rotate-secrets -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{{}}'\n\
+         curl -s -o /dev/null -w '%{{http_code}}\\n' -X POST {pg_rotations}/{pg_rotation}/check-credentials -H \"Authorization: Bearer $TOKEN\""
+    ));
+    assert_eq!(out, "200\n204\n");
     dev.interrupt();
     let _ = std::fs::remove_dir_all(&dir);
 }
