@@ -14,6 +14,12 @@
 //!
 //! With `--latency-ms 0` this is the rotation-throughput benchmark; with 10,000 rotations over
 //! 100 connections at 50 ms it is the burst-drain benchmark.
+//!
+//! `--postgres 1` rotates `postgres-credentials` instead, against the benchmark's own cluster:
+//! `--connections` connection roles (CREATEROLE, scram logins) with two login roles per
+//! rotation; every rotation is an ALTER ROLE on a fresh connection, a fresh login as the user,
+//! and Rotary's journal and publish. `scripts/bench-rotations.sh postgres` prints it beside
+//! pgbench replaying one ALTER ROLE on a fresh scram login per transaction.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -30,6 +36,7 @@ struct Args {
     concurrency: usize,
     per_connection: usize,
     replicas: usize,
+    postgres: bool,
 }
 
 fn args() -> Args {
@@ -40,6 +47,7 @@ fn args() -> Args {
         concurrency: 16,
         per_connection: 4,
         replicas: 1,
+        postgres: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -58,6 +66,7 @@ fn args() -> Args {
             "--concurrency" => a.concurrency = value,
             "--per-connection" => a.per_connection = value,
             "--replicas" => a.replicas = value,
+            "--postgres" => a.postgres = value != 0,
             _ => panic!("unknown flag {flag}; see benches/rotations.rs"),
         }
     }
@@ -231,60 +240,24 @@ async fn main() {
     )
     .await["project"]["id"]
         .clone();
-    let mut connections = Vec::new();
-    for i in 0..a.connections {
-        let c = call(
-            &http,
-            format!("{base}/api/v1/app-connections/salesforce"),
-            Some(&token),
-            json!({"name": format!("org-{i}"), "method": "client-credentials", "projectId": project,
-                   "credentials": {"instanceUrl": org_base, "consumerKey": connector.key, "consumerSecret": connector.secret}}),
-        )
-        .await;
-        connections.push(c["appConnection"]["id"].clone());
-    }
-    let apps: Vec<Value> = (0..a.rotations)
-        .map(|i| json!({"developerName": format!("App_{i}"), "runAs": "rotary-runas@demo.example"}))
-        .chain([
-            json!({"developerName": "Rotary_Connector", "runAs": "rotary-runas@demo.example",
-                       "consumers": [{"key": connector.key, "secret": connector.secret}]}),
-        ])
-        .collect();
-    let seeded = http
-        .post(format!("{org_base}/__mock/seed"))
-        .json(&json!({"users": [{"username": "rotary-runas@demo.example"}], "apps": apps}))
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
-    // A real org's daily API allowance would stop a benchmark this size.
-    http.patch(format!("{org_base}/__mock/knobs"))
-        .json(&json!({"api_limit_24h": 1_000_000_000u64}))
-        .send()
-        .await
-        .unwrap();
     let started = Instant::now();
-    let bodies: Vec<Value> = seeded["apps"].as_array().unwrap()[..a.rotations]
-        .iter()
-        .enumerate()
-        .map(|(i, app)| {
-            json!({
-                "name": format!("rotation-{i}"), "projectId": project,
-                "connectionId": connections[i % a.connections], "environment": "dev",
-                "secretPath": "/", "isAutoRotationEnabled": true, "rotationInterval": 30,
-                "parameters": {"appId": app["id"], "appName": app["developerName"]},
-                "secretsMapping": {"consumerKey": format!("KEY_{i}"), "consumerSecret": format!("SECRET_{i}")}
-            })
-        })
-        .collect();
+    let (kind, bodies) = if a.postgres {
+        (
+            "postgres-credentials",
+            postgres_rotations(&http, &base, &token, &project, &db, &database_url, &a).await,
+        )
+    } else {
+        (
+            "salesforce-oauth-credentials",
+            salesforce_rotations(&http, &base, &token, &project, &org_base, &connector, &a).await,
+        )
+    };
     for chunk in bodies.chunks(32) {
         let mut set = tokio::task::JoinSet::new();
         for body in chunk.iter().cloned() {
             let (http, url, token) = (
                 http.clone(),
-                format!("{base}/api/v2/secret-rotations/salesforce-oauth-credentials"),
+                format!("{base}/api/v2/secret-rotations/{kind}"),
                 token.clone(),
             );
             set.spawn(async move { call(&http, url, Some(&token), body).await });
@@ -375,7 +348,7 @@ async fn main() {
         a.per_connection
     );
     println!(
-        "burst: {} rotations over {} connections, {} ms per call to the org",
+        "burst: {} {kind} rotations over {} connections, {} ms per call to the org",
         a.rotations, a.connections, a.latency_ms
     );
     println!(
@@ -411,4 +384,122 @@ async fn main() {
         }
     }
     assert_eq!(failed, 0, "every rotation succeeded");
+}
+
+/// Salesforce rotations: `--connections` connections to the mock org, one app per rotation.
+async fn salesforce_rotations(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    project: &Value,
+    org_base: &str,
+    connector: &rotary::mock::salesforce::SeededApp,
+    a: &Args,
+) -> Vec<Value> {
+    let token = token.to_string();
+    let mut connections = Vec::new();
+    for i in 0..a.connections {
+        let c = call(
+            http,
+            format!("{base}/api/v1/app-connections/salesforce"),
+            Some(&token),
+            json!({"name": format!("org-{i}"), "method": "client-credentials", "projectId": project,
+                   "credentials": {"instanceUrl": org_base, "consumerKey": connector.key, "consumerSecret": connector.secret}}),
+        )
+        .await;
+        connections.push(c["appConnection"]["id"].clone());
+    }
+    let apps: Vec<Value> = (0..a.rotations)
+        .map(|i| json!({"developerName": format!("App_{i}"), "runAs": "rotary-runas@demo.example"}))
+        .chain([
+            json!({"developerName": "Rotary_Connector", "runAs": "rotary-runas@demo.example",
+                       "consumers": [{"key": connector.key, "secret": connector.secret}]}),
+        ])
+        .collect();
+    let seeded = http
+        .post(format!("{org_base}/__mock/seed"))
+        .json(&json!({"users": [{"username": "rotary-runas@demo.example"}], "apps": apps}))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    // A real org's daily API allowance would stop a benchmark this size.
+    http.patch(format!("{org_base}/__mock/knobs"))
+        .json(&json!({"api_limit_24h": 1_000_000_000u64}))
+        .send()
+        .await
+        .unwrap();
+    seeded["apps"].as_array().unwrap()[..a.rotations]
+        .iter()
+        .enumerate()
+        .map(|(i, app)| {
+            json!({
+                "name": format!("rotation-{i}"), "projectId": project,
+                "connectionId": connections[i % a.connections], "environment": "dev",
+                "secretPath": "/", "isAutoRotationEnabled": true, "rotationInterval": 30,
+                "parameters": {"appId": app["id"], "appName": app["developerName"]},
+                "secretsMapping": {"consumerKey": format!("KEY_{i}"), "consumerSecret": format!("SECRET_{i}")}
+            })
+        })
+        .collect()
+}
+
+/// PostgreSQL rotations against this cluster: `--connections` connection roles, each with
+/// CREATEROLE and ADMIN OPTION on its rotations' users, and two login roles per rotation.
+async fn postgres_rotations(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    project: &Value,
+    db: &PgPool,
+    database_url: &str,
+    a: &Args,
+) -> Vec<Value> {
+    let rest = database_url.split_once('@').unwrap().1;
+    let (hostport, database) = rest.split_once('/').unwrap();
+    let (host, port) = hostport.split_once(':').unwrap();
+    let mut connections = Vec::new();
+    for c in 0..a.connections {
+        let role = format!("bench_conn_{c}");
+        sqlx::query(&format!(
+            "CREATE ROLE {role} LOGIN CREATEROLE PASSWORD 'bench-conn-pw-{c}'"
+        ))
+        .execute(db)
+        .await
+        .unwrap();
+        let body = json!({"name": format!("db-{c}"), "method": "username-and-password", "projectId": project,
+            "credentials": {"host": host, "port": port, "database": database, "username": role,
+                            "password": format!("bench-conn-pw-{c}"), "sslEnabled": false, "sslRejectUnauthorized": false}});
+        let made = call(
+            http,
+            format!("{base}/api/v1/app-connections/postgres"),
+            Some(token),
+            body,
+        )
+        .await;
+        connections.push(made["appConnection"]["id"].clone());
+    }
+    let mut bodies = Vec::new();
+    for i in 0..a.rotations {
+        let c = i % a.connections;
+        let users = [format!("bench_u{i}_a"), format!("bench_u{i}_b")];
+        for user in &users {
+            for sql in [
+                format!("CREATE ROLE {user} LOGIN PASSWORD 'initial'"),
+                format!("GRANT {user} TO bench_conn_{c} WITH ADMIN OPTION"),
+            ] {
+                sqlx::query(&sql).execute(db).await.unwrap();
+            }
+        }
+        bodies.push(json!({
+            "name": format!("rotation-{i}"), "projectId": project,
+            "connectionId": connections[c], "environment": "dev",
+            "secretPath": "/", "isAutoRotationEnabled": true, "rotationInterval": 30,
+            "parameters": {"username1": users[0], "username2": users[1]},
+            "secretsMapping": {"username": format!("USER_{i}"), "password": format!("PASSWORD_{i}")}
+        }));
+    }
+    bodies
 }

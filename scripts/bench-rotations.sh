@@ -4,6 +4,10 @@
 #   scripts/bench-rotations.sh throughput   full rotations at 0 ms latency, default caps, then
 #                                           pgbench TPC-B with the same client count, and
 #                                           a rotation's own SQL alone (bench/rotation-floor.sql)
+#   scripts/bench-rotations.sh postgres     postgres-credentials rotations against this cluster at
+#                                           0 ms, default caps, then pgbench replaying one
+#                                           ALTER ROLE on a fresh scram login per transaction
+#                                           (bench/pg-alter-login.sql), same client count
 #   scripts/bench-rotations.sh burst [N C]  N rotations (10000) over C connections (100), all due
 #                                           at once, 50 ms per call to the org
 #   scripts/bench-rotations.sh -- FLAGS     benches/rotations.rs with FLAGS as given
@@ -44,6 +48,24 @@ case "$mode" in
     "$PGBIN/pgbench" -n -M prepared -c "$CLIENTS" -j 2 -T 10 -D per_client="$PER_CLIENT" -f bench/rotation-floor.sql "$BENCH_URL" 2>&1 \
       | grep -E '^(tps|latency average|number of failed)|ERROR'
     ;;
+  postgres)
+    CLIENTS=${CLIENTS:-16}
+    bench --postgres 1 --rotations "${ROTATIONS:-1000}" --connections 4 --latency-ms 0 --concurrency "$CLIENTS" --per-connection 4
+    PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+    # What the cluster does alone: one ALTER ROLE (a new scram verifier) on a fresh scram login
+    # of a CREATEROLE role, per transaction (-C), over 64 users.
+    {
+      echo "CREATE ROLE pgb_conn LOGIN CREATEROLE PASSWORD 'pgb-conn-pw';"
+      for i in $(seq 1 64); do
+        echo "CREATE ROLE pgb_u$i LOGIN PASSWORD 'initial'; GRANT pgb_u$i TO pgb_conn WITH ADMIN OPTION;"
+      done
+    } | psql -q "$DATABASE_URL" >/dev/null
+    HOSTPORT=${DATABASE_URL#*@}; HOSTPORT=${HOSTPORT%%/*}
+    echo
+    echo "== pgbench: ALTER ROLE on a fresh login per transaction, $CLIENTS clients, 10 s, same cluster =="
+    PGPASSWORD=pgb-conn-pw "$PGBIN/pgbench" -n -C -c "$CLIENTS" -j 2 -T 10 -f bench/pg-alter-login.sql \
+      "postgres://pgb_conn@$HOSTPORT/postgres" 2>&1 | grep -E '^(tps|latency average|number of failed)|ERROR'
+    ;;
   burst)
     bench --rotations "${1:-10000}" --connections "${2:-100}" --latency-ms 50 "${@:3}"
     ;;
@@ -51,7 +73,7 @@ case "$mode" in
     bench "$@"
     ;;
   *)
-    echo "usage: $0 throughput | burst [ROTATIONS CONNECTIONS [FLAGS]] | -- FLAGS" >&2
+    echo "usage: $0 throughput | postgres | burst [ROTATIONS CONNECTIONS [FLAGS]] | -- FLAGS" >&2
     exit 2
     ;;
 esac

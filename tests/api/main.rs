@@ -29,4 +29,8 @@ mod rotations;
 mod salesforce_client;
 mod scheduler;
 mod secrets;
+#[cfg(feature = "crash-points")]
+mod suite;
+#[cfg(feature = "crash-points")]
+mod suite_targets;
 mod webhooks;
