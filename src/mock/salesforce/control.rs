@@ -1,29 +1,14 @@
 //! The control API under `/__mock/` (reference 5.4): look at and change the org's state,
-//! the clock, knobs, fault rules, latches and sessions. Test and demo use only.
-
-use std::sync::Arc;
+//! the clock, knobs and sessions; fault rules, latches and the request log are the harness's
+//! (`mock::harness::Harness::control`). Test and demo use only.
 
 use chrono::Duration;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tokio::sync::Notify;
 
-use super::faults::Rule;
 use super::model::{self, Knobs, Seed};
 use super::{rest, MockOrg, Reply, Req};
-
-fn bad(message: impl Into<String>) -> Reply {
-    Reply::json(400, json!({"error": message.into()}))
-}
-
-fn body<T: for<'de> Deserialize<'de>>(req: &Req) -> Result<T, Reply> {
-    let bytes: &[u8] = if req.body.is_empty() {
-        b"{}"
-    } else {
-        &req.body
-    };
-    serde_json::from_slice(bytes).map_err(|e| bad(format!("invalid JSON body: {e}")))
-}
+use crate::mock::harness::{bad, body};
 
 pub async fn handle(mock: &MockOrg, req: Req) -> Reply {
     if let Some(expected) = &mock.0.admin_token {
@@ -37,6 +22,9 @@ pub async fn handle(mock: &MockOrg, req: Req) -> Reply {
     }
     let path = req.path.trim_start_matches("/__mock").to_string();
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if let Some(reply) = mock.0.harness.control(&req, &segments) {
+        return reply;
+    }
     let result = match (req.method.as_str(), segments.as_slice()) {
         ("GET", ["state"]) => Ok(state(mock)),
         ("POST", ["reset"]) => {
@@ -112,29 +100,6 @@ pub async fn handle(mock: &MockOrg, req: Req) -> Reply {
                 serde_json::to_value(&org.knobs).unwrap_or_default(),
             ))
         }),
-        ("GET", ["faults"]) => Ok(Reply::json(
-            200,
-            serde_json::to_value(&*mock.0.faults.lock().unwrap_or_else(|e| e.into_inner()))
-                .unwrap_or_default(),
-        )),
-        ("PUT", ["faults"]) => body::<Vec<Rule>>(&req).map(|rules| {
-            let mut faults = mock.0.faults.lock().unwrap_or_else(|e| e.into_inner());
-            *faults = rules;
-            Reply::json(200, serde_json::to_value(&*faults).unwrap_or_default())
-        }),
-        ("POST", ["faults"]) => body::<Rule>(&req).map(|rule| {
-            let mut faults = mock.0.faults.lock().unwrap_or_else(|e| e.into_inner());
-            faults.push(rule);
-            Reply::json(200, serde_json::to_value(&*faults).unwrap_or_default())
-        }),
-        ("DELETE", ["faults"]) => {
-            mock.0
-                .faults
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clear();
-            Ok(Reply::json(200, json!([])))
-        }
         ("POST", ["sessions", "expire"]) => body::<Expire>(&req).map(|e| {
             let mut org = mock.org();
             let mut count = 0;
@@ -146,32 +111,6 @@ pub async fn handle(mock: &MockOrg, req: Req) -> Reply {
             }
             Reply::json(200, json!({"expired": count}))
         }),
-        ("POST", ["latches", name, "release"]) => {
-            let notify = mock
-                .0
-                .latches
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .entry(name.to_string())
-                .or_insert_with(|| Arc::new(Notify::new()))
-                .clone();
-            notify.notify_waiters();
-            notify.notify_one();
-            Ok(Reply::json(200, json!({"released": name})))
-        }
-        ("GET", ["requests"]) => {
-            let since: u64 = req
-                .query
-                .get("since")
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(0);
-            let log = mock.0.log.lock().unwrap_or_else(|e| e.into_inner());
-            let items: Vec<_> = log.iter().filter(|l| l.seq > since).cloned().collect();
-            Ok(Reply::json(
-                200,
-                serde_json::to_value(items).unwrap_or_default(),
-            ))
-        }
         ("GET", ["events"]) => Ok(Reply::json(
             200,
             serde_json::to_value(&mock.org().events).unwrap_or_default(),

@@ -4,127 +4,28 @@
 //! and on its own as `rotary mock-salesforce`.
 
 mod control;
-pub mod faults;
 pub mod model;
 pub mod rest;
 pub mod soap;
 
-use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::Router;
-use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::Value;
-use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
 
 use model::{Org, Seed};
 
-/// A request as the org's handlers see it.
-pub struct Req {
-    pub method: String,
-    pub path: String,
-    pub query: BTreeMap<String, String>,
-    pub headers: HeaderMap,
-    pub body: Bytes,
-}
-
-impl Req {
-    pub fn header(&self, name: &str) -> Option<String> {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    }
-}
-
-/// A response before it becomes HTTP.
-pub struct Reply {
-    pub status: u16,
-    pub content_type: &'static str,
-    pub body: String,
-    pub headers: Vec<(String, String)>,
-}
-
-impl Reply {
-    pub fn json(status: u16, body: Value) -> Reply {
-        Reply {
-            status,
-            content_type: "application/json;charset=UTF-8",
-            body: body.to_string(),
-            headers: vec![],
-        }
-    }
-    pub fn json_text(status: u16, body: String) -> Reply {
-        Reply {
-            status,
-            content_type: "application/json;charset=UTF-8",
-            body,
-            headers: vec![],
-        }
-    }
-    pub fn xml(status: u16, body: String) -> Reply {
-        Reply {
-            status,
-            content_type: "text/xml;charset=UTF-8",
-            body,
-            headers: vec![],
-        }
-    }
-    pub fn empty(status: u16) -> Reply {
-        Reply {
-            status,
-            content_type: "",
-            body: String::new(),
-            headers: vec![],
-        }
-    }
-
-    fn into_response(self) -> Response {
-        let mut builder = Response::builder()
-            .status(StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
-        if !self.content_type.is_empty() {
-            builder = builder.header("content-type", self.content_type);
-        }
-        for (k, v) in &self.headers {
-            if let Ok(v) = HeaderValue::from_str(v) {
-                builder = builder.header(k.as_str(), v);
-            }
-        }
-        builder
-            .body(Body::from(self.body))
-            .unwrap_or_else(|_| Response::new(Body::empty()))
-    }
-}
-
-/// One entry of the request log. No bodies: they carry secrets.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Logged {
-    pub seq: u64,
-    pub at: DateTime<Utc>,
-    pub method: String,
-    pub path: String,
-    pub op: String,
-    pub status: u16,
-    pub latency_ms: f64,
-    /// First 12 hex digits of the SHA-256 of the bearer token, if any.
-    pub token_hash: Option<String>,
-    pub fault: Option<String>,
-}
+pub use crate::mock::harness::{decode_form, faults, Logged, Reply, Req};
+use crate::mock::harness::{reset, token_hash, Harness};
 
 pub struct Shared {
     pub org: Mutex<Org>,
-    pub faults: Mutex<Vec<faults::Rule>>,
-    pub log: Mutex<Vec<Logged>>,
-    pub latches: Mutex<HashMap<String, Arc<Notify>>>,
+    /// Fault rules, the request log and latches (`mock::harness`).
+    pub harness: Harness,
     pub admin_token: Option<String>,
 }
 
@@ -150,9 +51,7 @@ impl MockOrg {
         org.load(seed)?;
         Ok(MockOrg(Arc::new(Shared {
             org: Mutex::new(org),
-            faults: Mutex::new(Vec::new()),
-            log: Mutex::new(Vec::new()),
-            latches: Mutex::new(HashMap::new()),
+            harness: Harness::default(),
             admin_token: None,
         })))
     }
@@ -197,19 +96,6 @@ pub async fn spawn(
         let _ = axum::serve(listener, app).await;
     });
     Ok((org, base))
-}
-
-pub fn decode_form(text: &str) -> BTreeMap<String, String> {
-    crate::http::extract::query_map(text)
-        .into_iter()
-        .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string()))
-        .collect()
-}
-
-fn token_hash(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get("authorization")?.to_str().ok()?;
-    let token = value.split_once(' ').map(|(_, t)| t).unwrap_or(value);
-    Some(hex::encode(&Sha256::digest(token.trim().as_bytes())[..6]))
 }
 
 /// Every request: route, fault rules (before), handler, fault rules (after), log.
@@ -263,11 +149,9 @@ async fn dispatch(State(mock): State<MockOrg>, request: Request) -> Response {
         }
     };
     let status = reply.status;
-    let mut log = mock.0.log.lock().unwrap_or_else(|e| e.into_inner());
-    let seq = log.len() as u64 + 1;
     let at = mock.org().now();
-    log.push(Logged {
-        seq,
+    mock.0.harness.record(Logged {
+        seq: 0,
         at,
         method: req.method.clone(),
         path: req.path.clone(),
@@ -277,36 +161,20 @@ async fn dispatch(State(mock): State<MockOrg>, request: Request) -> Response {
         token_hash: token_hash(&req.headers),
         fault: fault.map(str::to_string),
     });
-    drop(log);
     reply.into_response()
 }
 
 fn pick(mock: &MockOrg, call: &faults::Call, phase: &str) -> Option<faults::Action> {
-    let mut rules = mock.0.faults.lock().unwrap_or_else(|e| e.into_inner());
     let mut org = mock.org();
-    faults::pick(&mut rules, call, phase, &mut org.rng)
+    mock.0
+        .harness
+        .pick(call, phase, &mut org.rng, model::same_id)
 }
 
 /// Carries out a fault's action: waits (latency, latch, hang), then the reply to send, or
 /// `None` to drop the connection.
 async fn apply_fault(mock: &MockOrg, action: &faults::Action, op: &str) -> Option<Reply> {
-    if action.latency_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(action.latency_ms)).await;
-    }
-    if let Some(name) = &action.latch {
-        let notify = {
-            let mut latches = mock.0.latches.lock().unwrap_or_else(|e| e.into_inner());
-            latches
-                .entry(name.clone())
-                .or_insert_with(|| Arc::new(Notify::new()))
-                .clone()
-        };
-        notify.notified().await;
-    }
-    if action.hang {
-        std::future::pending::<()>().await;
-    }
-    if action.reset {
+    if !mock.0.harness.wait(action).await {
         return None;
     }
     let status = action.status.unwrap_or(500);
@@ -351,13 +219,6 @@ fn fault_json(status: u16) -> Reply {
             "An unexpected error occurred. Please include this ErrorId if you contact support: 1234567890-12345 (-1234567890)",
         ),
     }
-}
-
-/// Drops the connection without an answer: the client sees a reset. Unwinding the connection
-/// task is how a handler can do that in hyper; `resume_unwind` skips the panic hook, so
-/// nothing is printed.
-fn reset() -> Response {
-    std::panic::resume_unwind(Box::new("mock-salesforce: connection reset by fault rule"))
 }
 
 /// The operation a request performs and the app its path names.

@@ -1,7 +1,9 @@
-//! Fault rules (reference 5.3): matched by operation, method, app, nth call and probability;
-//! `before` fails without effect, `after` applies the effect and then fails. Actions: a status
-//! with a body, latency, a hang, a connection reset, or a latch that holds the response until
-//! released through the control API.
+//! Fault rules, shared by every mock (the Salesforce org's are specified in
+//! ../shared/reference/salesforce-api.md 5.3): matched by operation, method, target (an app, a
+//! user: whatever the mock's paths name), nth call and probability; `before` fails without
+//! effect, `after` applies the effect and then fails. Actions: a status with a body, latency,
+//! a hang, a connection reset, or a latch that holds the response until released through the
+//! control API.
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -11,7 +13,7 @@ use serde::{Deserialize, Serialize};
 pub struct Match {
     pub op: Option<String>,
     pub method: Option<String>,
-    /// App id (15 or 18 characters) the request's path names.
+    /// The target the request's path names (Salesforce: an app id, 15 or 18 characters).
     pub app: Option<String>,
     /// Fire from the nth matching call (1-based); earlier calls pass.
     pub nth: Option<u64>,
@@ -64,7 +66,15 @@ pub struct Call<'a> {
 }
 
 /// Finds the first rule that fires for this call in this phase, counting the call.
-pub fn pick(rules: &mut [Rule], call: &Call, phase: &str, rng: &mut impl Rng) -> Option<Action> {
+/// `same_target` says whether a rule's target names the call's (Salesforce: the same id in
+/// its 15- or 18-character form).
+pub fn pick(
+    rules: &mut [Rule],
+    call: &Call,
+    phase: &str,
+    rng: &mut impl Rng,
+    same_target: fn(&str, &str) -> bool,
+) -> Option<Action> {
     for rule in rules.iter_mut() {
         if rule.phase != phase {
             continue;
@@ -77,7 +87,7 @@ pub fn pick(rules: &mut [Rule], call: &Call, phase: &str, rng: &mut impl Rng) ->
             || w.app.as_deref().is_some_and(|a| {
                 !call
                     .app
-                    .is_some_and(|c| super::model::same_id(c, a) || super::model::same_id(a, c))
+                    .is_some_and(|c| same_target(c, a) || same_target(a, c))
             })
         {
             continue;
@@ -103,6 +113,7 @@ pub fn pick(rules: &mut [Rule], call: &Call, phase: &str, rng: &mut impl Rng) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mock::salesforce::model::same_id;
     use rand::SeedableRng;
 
     fn rule(phase: &str, when: Match) -> Rule {
@@ -141,11 +152,11 @@ mod tests {
             method: "POST",
             app: None,
         };
-        assert!(pick(&mut rules, &other, "before", &mut rng).is_none());
-        assert!(pick(&mut rules, &call, "before", &mut rng).is_none());
-        assert!(pick(&mut rules, &call, "after", &mut rng).is_none());
-        assert!(pick(&mut rules, &call, "before", &mut rng).is_some());
-        assert!(pick(&mut rules, &call, "before", &mut rng).is_none());
+        assert!(pick(&mut rules, &other, "before", &mut rng, same_id).is_none());
+        assert!(pick(&mut rules, &call, "before", &mut rng, same_id).is_none());
+        assert!(pick(&mut rules, &call, "after", &mut rng, same_id).is_none());
+        assert!(pick(&mut rules, &call, "before", &mut rng, same_id).is_some());
+        assert!(pick(&mut rules, &call, "before", &mut rng, same_id).is_none());
     }
 
     #[test]
@@ -164,7 +175,7 @@ mod tests {
             app: None,
         };
         for _ in 0..50 {
-            assert!(pick(&mut rules, &call, "before", &mut rng).is_none());
+            assert!(pick(&mut rules, &call, "before", &mut rng, same_id).is_none());
         }
         let mut rules = vec![rule(
             "before",
@@ -181,7 +192,8 @@ mod tests {
                 app: Some("0xIBBBBBBBBBBBBBBB")
             },
             "before",
-            &mut rng
+            &mut rng,
+            same_id
         )
         .is_none());
         assert!(pick(
@@ -192,7 +204,8 @@ mod tests {
                 app: Some("0xIAAAAAAAAAAAA")
             },
             "before",
-            &mut rng
+            &mut rng,
+            same_id
         )
         .is_some());
     }
