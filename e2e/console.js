@@ -34,12 +34,12 @@ async function flow(browser, device, viewport) {
   await page.click('text=Billing');
   if (device === 'laptop') {
     check((await page.textContent('main')).includes('No rotations here.'), 'no rotation yet');
-    await page.click('text=Salesforce connections');
+    await page.click('.links >> text=Connections');
     await page.fill('#name', 'demo-org');
     await page.fill('#instanceUrl', process.env.E2E_INSTANCE_URL);
     await page.fill('#consumerKey', process.env.E2E_CONSUMER_KEY);
     await page.fill('#consumerSecret', process.env.E2E_CONSUMER_SECRET);
-    await page.click('button:text("Create connection")');
+    await page.click('section:has(#instanceUrl) >> button:text("Create connection")');
     await page.waitForURL('**done=created');
     await page.click('button:text("Check")');
     await page.waitForURL('**done=checked**');

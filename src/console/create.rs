@@ -14,10 +14,9 @@ use uuid::Uuid;
 use super::pages::{self, NewRotation};
 use super::session::Session;
 use super::{
-    csrf_refusal, error_page, header, page, plain_message, see_other, status_and_message,
-    usable_connections, CsrfForm,
+    csrf_refusal, error_page, form_context, header, page, plain_message, see_other,
+    status_and_message, CsrfForm,
 };
-use crate::access::{project_access, Action, Subject};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::from_value;
 use crate::state::AppState;
@@ -69,17 +68,8 @@ async fn render(
     error: Option<&str>,
 ) -> Response {
     let result = async {
-        let access = project_access(state, &s.auth, project_id).await?;
-        access.require(Action::Read, Subject::SecretRotation)?;
-        // Org-wide connections serve rotations of org admins only (see secret_rotations).
-        let connections: Vec<_> =
-            usable_connections(state, s.auth.org_id, project_id, Some("salesforce"))
-                .await?
-                .into_iter()
-                .filter(|c| c.project_id.is_some() || s.auth.is_org_admin())
-                .collect();
-        let environments =
-            crate::store::projects::list_environments(&state.pool, project_id).await?;
+        let (project, connections, environments) =
+            form_context(state, s, project_id, "salesforce").await?;
         let (apps, apps_error) = match fields.connection_id.parse::<Uuid>() {
             Ok(id) => {
                 match crate::providers::salesforce::connection::oauth_apps(state, &s.auth, id).await
@@ -91,7 +81,7 @@ async fn render(
             Err(_) => (Vec::new(), None),
         };
         Ok::<_, ApiError>(NewRotation {
-            project: access.project,
+            project,
             connections,
             environments,
             apps,

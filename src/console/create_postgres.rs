@@ -15,10 +15,8 @@ use super::create::schedule;
 use super::pages::{self, NewPostgresRotation};
 use super::session::Session;
 use super::{
-    csrf_refusal, error_page, header, page, see_other, status_and_message, usable_connections,
-    CsrfForm,
+    csrf_refusal, error_page, form_context, header, page, see_other, status_and_message, CsrfForm,
 };
-use crate::access::{project_access, Action, Subject};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::from_value;
 use crate::providers::postgres::connection::APP;
@@ -86,18 +84,9 @@ async fn render(
     error: Option<&str>,
 ) -> Response {
     let result = async {
-        let access = project_access(state, &s.auth, project_id).await?;
-        access.require(Action::Read, Subject::SecretRotation)?;
-        // Org-wide connections serve rotations of org admins only (see rotation::service).
-        let connections: Vec<_> = usable_connections(state, s.auth.org_id, project_id, Some(APP))
-            .await?
-            .into_iter()
-            .filter(|c| c.project_id.is_some() || s.auth.is_org_admin())
-            .collect();
-        let environments =
-            crate::store::projects::list_environments(&state.pool, project_id).await?;
+        let (project, connections, environments) = form_context(state, s, project_id, APP).await?;
         Ok::<_, ApiError>(NewPostgresRotation {
-            project: access.project,
+            project,
             connections,
             environments,
         })

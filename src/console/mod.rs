@@ -123,7 +123,7 @@ fn header(s: &Session) -> Header<'_> {
     }
 }
 
-/// The Salesforce connections a project may use: its own and the organization's.
+/// The connections (of `app`, or of every app) a project may use: its own and the organization's.
 async fn usable_connections(
     state: &AppState,
     org_id: Uuid,
@@ -135,6 +135,36 @@ async fn usable_connections(
         .into_iter()
         .filter(|c| c.project_id.is_none_or(|p| p == project_id))
         .collect())
+}
+
+/// What a rotation form needs: the project (if the caller may read its rotations), the
+/// connections of `app` the caller may use in it (organization-wide ones serve rotations of
+/// org admins only, see `rotation::service`), and its environments.
+async fn form_context(
+    state: &AppState,
+    s: &Session,
+    project_id: Uuid,
+    app: &str,
+) -> Result<
+    (
+        crate::store::projects::ProjectRow,
+        Vec<crate::store::app_connections::ConnectionRow>,
+        Vec<crate::store::projects::EnvironmentRow>,
+    ),
+    ApiError,
+> {
+    let access = crate::access::project_access(state, &s.auth, project_id).await?;
+    access.require(
+        crate::access::Action::Read,
+        crate::access::Subject::SecretRotation,
+    )?;
+    let connections = usable_connections(state, s.auth.org_id, project_id, Some(app))
+        .await?
+        .into_iter()
+        .filter(|c| c.project_id.is_some() || s.auth.is_org_admin())
+        .collect();
+    let environments = crate::store::projects::list_environments(&state.pool, project_id).await?;
+    Ok((access.project, connections, environments))
 }
 
 /// An API error's message in plain words.

@@ -477,32 +477,12 @@ pub fn new_rotation(
                                     option value=(value) selected[value == f.app] { (a.developer_name) " (" (a.identifier) ")" }
                                 }
                             }
-                            label for="environment" { "Environment" }
-                            select #environment name="environment" {
-                                @for e in &v.environments {
-                                    option value=(e.slug) selected[e.slug == f.environment] { (e.name) " (" (e.slug) ")" }
-                                }
-                            }
-                            label for="secretPath" { "Secret path" }
-                            input #secretPath name="secretPath" value=(f.secret_path) required;
+                            (placement_fields(&v.environments, &f.environment, &f.secret_path))
                             label for="consumerKeyName" { "Secret name for the consumer key" }
                             input #consumerKeyName name="consumerKeyName" value=(f.consumer_key_name) required;
                             label for="consumerSecretName" { "Secret name for the consumer secret" }
                             input #consumerSecretName name="consumerSecretName" value=(f.consumer_secret_name) required;
-                            label.check {
-                                input type="checkbox" name="autoRotation" value="true" checked[f.auto_rotation.is_some()];
-                                span { "Rotate automatically" }
-                            }
-                            div.row {
-                                div {
-                                    label for="rotationInterval" { "Every (" (unit) ")" }
-                                    input #rotationInterval name="rotationInterval" type="number" min="1" value=(f.rotation_interval) required;
-                                }
-                                div {
-                                    label for="rotateAt" { "At (UTC)" }
-                                    input #rotateAt name="rotateAt" type="time" value=(f.rotate_at) required;
-                                }
-                            }
+                            (schedule_fields(f.auto_rotation.is_some(), &f.rotation_interval, &f.rotate_at, unit))
                             p.hint { "Creating the rotation also rotates once, right away: a new credential is staged at Salesforce, activated, and written to the two secrets." }
                             button type="submit" { "Create rotation" }
                         }
@@ -511,6 +491,40 @@ pub fn new_rotation(
             }
         },
     )
+}
+
+/// Where a new rotation's secrets go: the environment and the folder path.
+fn placement_fields(environments: &[EnvironmentRow], environment: &str, path: &str) -> Markup {
+    html! {
+        label for="environment" { "Environment" }
+        select #environment name="environment" {
+            @for e in environments {
+                option value=(e.slug) selected[e.slug == environment] { (e.name) " (" (e.slug) ")" }
+            }
+        }
+        label for="secretPath" { "Secret path" }
+        input #secretPath name="secretPath" value=(path) required;
+    }
+}
+
+/// When a new rotation rotates: on or off, every `interval` `unit`, at `rotate_at` UTC.
+fn schedule_fields(auto: bool, interval: &str, rotate_at: &str, unit: &str) -> Markup {
+    html! {
+        label.check {
+            input type="checkbox" name="autoRotation" value="true" checked[auto];
+            span { "Rotate automatically" }
+        }
+        div.row {
+            div {
+                label for="rotationInterval" { "Every (" (unit) ")" }
+                input #rotationInterval name="rotationInterval" type="number" min="1" value=(interval) required;
+            }
+            div {
+                label for="rotateAt" { "At (UTC)" }
+                input #rotateAt name="rotateAt" type="time" value=(rotate_at) required;
+            }
+        }
+    }
 }
 
 /// What the PostgreSQL create form offers.
@@ -567,32 +581,12 @@ pub fn new_postgres_rotation(
                                 input #username2 name="username2" value=(f.username2) placeholder="app_user_2" required;
                             }
                         }
-                        label for="environment" { "Environment" }
-                        select #environment name="environment" {
-                            @for e in &v.environments {
-                                option value=(e.slug) selected[e.slug == f.environment] { (e.name) " (" (e.slug) ")" }
-                            }
-                        }
-                        label for="secretPath" { "Secret path" }
-                        input #secretPath name="secretPath" value=(f.secret_path) required;
+                        (placement_fields(&v.environments, &f.environment, &f.secret_path))
                         label for="usernameName" { "Secret name for the username" }
                         input #usernameName name="usernameName" value=(f.username_name) required;
                         label for="passwordName" { "Secret name for the password" }
                         input #passwordName name="passwordName" value=(f.password_name) required;
-                        label.check {
-                            input type="checkbox" name="autoRotation" value="true" checked[f.auto_rotation.is_some()];
-                            span { "Rotate automatically" }
-                        }
-                        div.row {
-                            div {
-                                label for="rotationInterval" { "Every (" (unit) ")" }
-                                input #rotationInterval name="rotationInterval" type="number" min="1" value=(f.rotation_interval) required;
-                            }
-                            div {
-                                label for="rotateAt" { "At (UTC)" }
-                                input #rotateAt name="rotateAt" type="time" value=(f.rotate_at) required;
-                            }
-                        }
+                        (schedule_fields(f.auto_rotation.is_some(), &f.rotation_interval, &f.rotate_at, unit))
                         p.hint { "Creating the rotation also rotates once, right away: the first user gets a new password, Rotary logs in with it, and writes both secrets." }
                         button type="submit" { "Create rotation" }
                     }

@@ -137,17 +137,21 @@ pub async fn pg_world() -> Pg {
     pg_world_via(None).await
 }
 
-/// `pg_world` whose connection reaches the server through `port` (a proxy), when given.
-pub async fn pg_world_via(port_override: Option<u16>) -> Pg {
-    let url = fresh_database().await;
-    let app = spawn_server(&url, rotary::crypto::Key::generate(), test_options(), false).await;
-    let token = app.admin_token().await;
-    let project = app.create_project(&token, "Databases").await;
-    let (host, port, database) = parts(&url);
-    // The test's own statements set passwords too: not logged, so the leak scan below sees
-    // only what Rotary logs.
+/// A connection role (CREATEROLE, password `conn-pw-{tag}`) and two login roles, made by the
+/// superuser; `admin` runs statements unlogged (they carry passwords, and the leak scans must
+/// see only what Rotary logs).
+pub struct Roles {
+    pub admin: sqlx::PgPool,
+    pub tag: String,
+    pub conn_role: String,
+    pub users: [String; 2],
+}
+
+pub async fn roles(database_url: &str, conn_prefix: &str, user_prefix: &str) -> Roles {
     let admin_options = sqlx::ConnectOptions::log_statements(
-        url.parse::<sqlx::postgres::PgConnectOptions>().unwrap(),
+        database_url
+            .parse::<sqlx::postgres::PgConnectOptions>()
+            .unwrap(),
         log::LevelFilter::Off,
     );
     let admin = sqlx::postgres::PgPoolOptions::new()
@@ -156,8 +160,11 @@ pub async fn pg_world_via(port_override: Option<u16>) -> Pg {
         .await
         .unwrap();
     let tag = Uuid::new_v4().simple().to_string()[..10].to_string();
-    let conn_role = format!("rotary_conn_{tag}");
-    let users = [format!("app_user_1_{tag}"), format!("app_user_2_{tag}")];
+    let conn_role = format!("{conn_prefix}_{tag}");
+    let users = [
+        format!("{user_prefix}_1_{tag}"),
+        format!("{user_prefix}_2_{tag}"),
+    ];
     for sql in [
         format!("CREATE ROLE {conn_role} LOGIN CREATEROLE PASSWORD 'conn-pw-{tag}'"),
         format!("CREATE ROLE {} LOGIN PASSWORD 'initial-1'", users[0]),
@@ -168,6 +175,27 @@ pub async fn pg_world_via(port_override: Option<u16>) -> Pg {
     ] {
         sqlx::query(&sql).execute(&admin).await.unwrap();
     }
+    Roles {
+        admin,
+        tag,
+        conn_role,
+        users,
+    }
+}
+
+/// `pg_world` whose connection reaches the server through `port` (a proxy), when given.
+pub async fn pg_world_via(port_override: Option<u16>) -> Pg {
+    let url = fresh_database().await;
+    let app = spawn_server(&url, rotary::crypto::Key::generate(), test_options(), false).await;
+    let token = app.admin_token().await;
+    let project = app.create_project(&token, "Databases").await;
+    let (host, port, database) = parts(&url);
+    let Roles {
+        admin,
+        tag,
+        conn_role,
+        users,
+    } = roles(&url, "rotary_conn", "app_user").await;
     // The connection, over the API: validated by logging in as the role.
     let r = app
         .post(

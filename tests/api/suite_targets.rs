@@ -2,7 +2,7 @@
 //! how a credential is checked there.
 
 use serde_json::{json, Value};
-use sqlx::{ConnectOptions, Connection, PgConnection};
+use sqlx::{Connection, PgConnection};
 
 use crate::helpers::TestApp;
 use crate::rotation_suite;
@@ -95,28 +95,13 @@ impl Target for Postgres {
         let rest = database_url.split_once('@').unwrap().1;
         let (hostport, database) = rest.split_once('/').unwrap();
         let (host, port) = hostport.split_once(':').unwrap();
-        let options = database_url
-            .parse::<sqlx::postgres::PgConnectOptions>()
-            .unwrap()
-            .log_statements(log::LevelFilter::Off);
-        let admin = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(2)
-            .connect_with(options)
-            .await
-            .unwrap();
-        let tag = uuid::Uuid::new_v4().simple().to_string()[..10].to_string();
-        let conn_role = format!("suite_conn_{tag}");
-        let conn_password = format!("suite-conn-pw-{tag}");
-        let users = [format!("suite_u1_{tag}"), format!("suite_u2_{tag}")];
-        for sql in [
-            format!("CREATE ROLE {conn_role} LOGIN CREATEROLE PASSWORD '{conn_password}'"),
-            format!("CREATE ROLE {} LOGIN PASSWORD 'initial-1'", users[0]),
-            format!("CREATE ROLE {} LOGIN PASSWORD 'initial-2'", users[1]),
-            format!("GRANT {} TO {conn_role} WITH ADMIN OPTION", users[0]),
-            format!("GRANT {} TO {conn_role} WITH ADMIN OPTION", users[1]),
-        ] {
-            sqlx::query(&sql).execute(&admin).await.unwrap();
-        }
+        let crate::postgres::Roles {
+            admin,
+            tag,
+            conn_role,
+            users,
+        } = crate::postgres::roles(database_url, "suite_conn", "suite_user").await;
+        let conn_password = format!("conn-pw-{tag}");
         let r = app
             .post(
                 "/api/v1/app-connections/postgres",
