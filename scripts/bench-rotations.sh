@@ -53,10 +53,10 @@ case "$mode" in
     bench --postgres 1 --rotations "${ROTATIONS:-1000}" --connections 4 --latency-ms 0 --concurrency "$CLIENTS" --per-connection 4
     PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
     # What the cluster does alone: one ALTER ROLE (a new scram verifier) on a fresh scram login
-    # of a CREATEROLE role, per transaction (-C), over 64 users.
+    # of a CREATEROLE role, per transaction (-C), four users per client (64 for 16 clients).
     {
       echo "CREATE ROLE pgb_conn LOGIN CREATEROLE PASSWORD 'pgb-conn-pw';"
-      for i in $(seq 1 64); do
+      for i in $(seq 1 $((CLIENTS * 4))); do
         echo "CREATE ROLE pgb_u$i LOGIN PASSWORD 'initial'; GRANT pgb_u$i TO pgb_conn WITH ADMIN OPTION;"
       done
     } | psql -q "$DATABASE_URL" >/dev/null
