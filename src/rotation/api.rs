@@ -80,14 +80,14 @@ pub trait RotationApi: RotationType<Credential: ToSchema> {
         serde_json::to_value(input).unwrap_or_default()
     }
 
-    /// What the rotation rotates at the provider, reserved in `secret_rotations.target` (one
-    /// rotation per target and org): two rotations of one app or one user would retire each
-    /// other's credentials. `None`: nothing to reserve.
-    fn target(_connection: &ConnectionRow, _input: &Self::Input) -> Option<String> {
-        None
+    /// What the rotation rotates at the provider, reserved in `rotation_targets` (one rotation
+    /// per target, type and org): two rotations of one app or one user would retire each
+    /// other's credentials. Empty: nothing to reserve.
+    fn targets(_connection: &ConnectionRow, _input: &Self::Input) -> Vec<String> {
+        Vec::new()
     }
 
-    /// The 400 when `target` is taken.
+    /// The 400 when one of `targets` is taken.
     fn target_taken(_input: &Self::Input) -> ApiError {
         ApiError::bad_request(format!(
             "What this rotation would rotate is already rotated by another {} rotation. Delete the other rotation first.",

@@ -392,7 +392,7 @@ pub async fn create<T: RotationApi>(
         rotation_interval: body.rotation_interval.min(i32::MAX.into()) as i32,
         rotate_at_hours: rotate_at.hours as i32,
         rotate_at_minutes: rotate_at.minutes as i32,
-        target: T::target(&connection, &body.parameters),
+        targets: T::targets(&connection, &body.parameters),
     };
     let run = {
         let mut tx = state.pool.begin().await?;
@@ -451,7 +451,7 @@ pub async fn update<T: RotationApi>(
     }
     let (row, access) = rotation_for::<T>(state, auth, id, Action::Edit, false).await?;
     // New parameters point the rotation at another app: the same rules as creating it.
-    let new_target = match &body.parameters {
+    let new_targets = match &body.parameters {
         Some(params) => {
             let connection = app_connections::find(&state.pool, row.org_id, row.connection_id)
                 .await?
@@ -461,7 +461,7 @@ pub async fn update<T: RotationApi>(
             if connection.project_id.is_none() {
                 require_org_connection_grant(auth, connection.id)?;
             }
-            T::target(&connection, params)
+            Some(T::targets(&connection, params))
         }
         None => None,
     };
@@ -542,14 +542,19 @@ pub async fn update<T: RotationApi>(
     .bind(body.parameters.as_ref().map(T::normalized))
     .bind(new_mapping.map(|(_, stored)| stored))
     .bind(next)
-    .bind(new_target)
+    .bind(new_targets.as_ref().and_then(|t| t.first().cloned()))
     .execute(&mut *tx)
     .await
     .map_err(|e| match (crate::error::unique_violation(&e), &body.parameters) {
-        (Some(c), Some(params)) if c == store::TARGET_CONSTRAINT => T::target_taken(params),
+        (Some(c), Some(params)) if store::TARGET_CONSTRAINTS.contains(&c.as_str()) => T::target_taken(params),
         (Some(_), _) => name_exists(body.name.as_deref().unwrap_or_default().trim(), &row.folder_path),
         (None, _) => e.into(),
     })?;
+    if let (Some(targets), Some(params)) = (&new_targets, &body.parameters) {
+        store::reserve_targets(&mut tx, id, targets)
+            .await
+            .or_conflict(|| T::target_taken(params))?;
+    }
     tx.commit().await?;
     drop(access);
     let row = store::find(&state.pool, id)

@@ -210,12 +210,36 @@ pub struct NewRotation {
     pub rotation_interval: i32,
     pub rotate_at_hours: i32,
     pub rotate_at_minutes: i32,
-    /// What the rotation rotates, reserved for it (`secret_rotations_target`).
-    pub target: Option<String>,
+    /// What the rotation rotates, reserved for it (`rotation_targets`; the first is also
+    /// `secret_rotations.target`, for replicas of the previous version).
+    pub targets: Vec<String>,
 }
 
-/// The unique index that reserves a rotation's target.
-pub const TARGET_CONSTRAINT: &str = "secret_rotations_target";
+/// The unique indexes that reserve a rotation's targets (the row's first target, and every
+/// target's row).
+pub const TARGET_CONSTRAINTS: [&str; 2] = ["secret_rotations_target", "rotation_targets_pkey"];
+
+/// Reserves `targets` for the rotation, replacing what it had; a unique violation on
+/// `rotation_targets_pkey` when another rotation holds one.
+pub async fn reserve_targets(
+    db: &mut PgConnection,
+    rotation_id: Uuid,
+    targets: &[String],
+) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM rotation_targets WHERE rotation_id = $1")
+        .bind(rotation_id)
+        .execute(&mut *db)
+        .await?;
+    sqlx::query(
+        "INSERT INTO rotation_targets (org_id, type, target, rotation_id) \
+         SELECT r.org_id, r.type, t, r.id FROM secret_rotations r, unnest($2::text[]) t WHERE r.id = $1",
+    )
+    .bind(rotation_id)
+    .bind(targets)
+    .execute(&mut *db)
+    .await?;
+    Ok(())
+}
 
 /// Inserts a rotation in the `creating` state (invisible to the API) with its first run,
 /// leased by `owner`.
@@ -246,9 +270,10 @@ pub async fn insert_creating(
     .bind(new.rotation_interval)
     .bind(new.rotate_at_hours)
     .bind(new.rotate_at_minutes)
-    .bind(&new.target)
+    .bind(new.targets.first())
     .execute(&mut *db)
     .await?;
+    reserve_targets(db, new.id, &new.targets).await?;
     insert_run(db, new.id, Trigger::Create, owner, lease)
         .await
         .map(|r| r.expect("a new rotation has no open run"))

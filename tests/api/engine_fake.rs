@@ -147,7 +147,7 @@ async fn fake_world() -> Fake {
         rotation_interval: 30,
         rotate_at_hours: 0,
         rotate_at_minutes: 0,
-        target: None,
+        targets: vec![],
     };
     let run = {
         let mut tx = app.pool.begin().await.unwrap();

@@ -934,3 +934,85 @@ async fn postgres_connections_are_validated_by_logging_in() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(app.count("app_connections").await, 0);
 }
+
+/// A user belongs to one rotation on its server: a second rotation (or a PATCH) naming it is
+/// refused before any statement, and deleting the first frees it.
+#[tokio::test]
+async fn a_user_belongs_to_one_rotation_only() {
+    let pg = pg_world().await;
+    let (app, token) = (&pg.app, &pg.token);
+    let body = |name: &str, u1: &str, u2: &str| {
+        json!({
+            "name": name, "projectId": pg.project, "connectionId": pg.connection_id,
+            "environment": "dev", "secretPath": "/", "rotationInterval": 30,
+            "parameters": {"username1": u1, "username2": u2},
+            "secretsMapping": {"username": format!("{name}_U"), "password": format!("{name}_P")},
+        })
+    };
+    for sql in [
+        format!("CREATE ROLE other_{} LOGIN PASSWORD 'x'", pg.users[0]),
+        format!(
+            "GRANT other_{} TO {} WITH ADMIN OPTION",
+            pg.users[0], pg.conn_role
+        ),
+    ] {
+        sqlx::query(&sql).execute(&pg.admin).await.unwrap();
+    }
+    let other = format!("other_{}", pg.users[0]);
+    let runs = app.count("rotation_runs").await;
+    let before = pg.mapped().await;
+    let r = app
+        .post(PG, token, body("second", &other, &pg.users[1]))
+        .await;
+    assert_error(
+        &r,
+        400,
+        "BadRequest",
+        json!(format!(
+            "The user \"{other}\" or \"{}\" is already rotated by another PostgreSQL rotation on this server. A user can belong to one rotation only: two would change each other's passwords. Delete the other rotation first, or use other users.",
+            pg.users[1]
+        )),
+    );
+    assert_eq!(app.count("rotation_runs").await, runs, "no run started");
+    assert_eq!(pg.mapped().await, before);
+    assert!(pg.logs_in(&before.0, &before.1).await);
+    // A second rotation of other users is fine; a PATCH onto a taken user is not.
+    for sql in [
+        format!("CREATE ROLE other2_{} LOGIN PASSWORD 'x'", pg.users[0]),
+        format!(
+            "GRANT other2_{} TO {} WITH ADMIN OPTION",
+            pg.users[0], pg.conn_role
+        ),
+    ] {
+        sqlx::query(&sql).execute(&pg.admin).await.unwrap();
+    }
+    let other2 = format!("other2_{}", pg.users[0]);
+    let r = app.post(PG, token, body("second", &other, &other2)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let second = r.body["secretRotation"]["id"].as_str().unwrap().to_string();
+    let r = app
+        .patch(
+            &format!("{PG}/{second}"),
+            token,
+            json!({"parameters": {"username1": pg.users[0], "username2": other2}}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(
+        app.count("rotation_targets").await,
+        4,
+        "each rotation holds its two users"
+    );
+    // Deleting the first frees its users.
+    let r = app.delete(&format!("{PG}/{}", pg.id), token, None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = app
+        .patch(
+            &format!("{PG}/{second}"),
+            token,
+            json!({"parameters": {"username1": pg.users[0], "username2": other2}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(app.count("rotation_targets").await, 2);
+}

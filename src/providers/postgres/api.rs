@@ -10,6 +10,7 @@ use crate::providers::postgres::rotation::{PgLogin, PgTarget, PostgresCredential
 use crate::providers::sql::wire::{SqlMapping, SqlParameters};
 use crate::rotation::api::{default_mapping, RotationApi};
 use crate::state::AppState;
+use crate::store::app_connections::ConnectionRow;
 
 /// Infisical's options template, byte for byte (its whitespace lines included).
 const CREATE_USER_STATEMENT: &str = "-- create user role\nCREATE USER infisical_user WITH ENCRYPTED PASSWORD 'temporary_password';\n   \n-- grant database connection permissions\nGRANT CONNECT ON DATABASE my_database TO infisical_user;\n   \n-- grant relevant table permissions\nGRANT ALL PRIVILEGES ON ALL TABLES IN SCHEMA public TO infisical_user;";
@@ -31,6 +32,31 @@ impl RotationApi for PostgresCredentials {
 
     fn normalized(input: &SqlParameters) -> Value {
         serde_json::to_value(input.normalized()).unwrap_or_default()
+    }
+
+    /// Each user on its server: roles belong to the cluster, so one rotation per user. Two
+    /// would change each other's passwords (and two ALTER ROLEs of one role at once fail).
+    fn targets(connection: &ConnectionRow, input: &SqlParameters) -> Vec<String> {
+        let p = &connection.public_config;
+        let server = format!(
+            "{}:{}",
+            p["host"].as_str().unwrap_or_default().trim().to_lowercase(),
+            p["port"]
+        );
+        let mut users = vec![input.username1.trim(), input.username2.trim()];
+        users.dedup();
+        users
+            .into_iter()
+            .map(|user| format!("{server}/{user}"))
+            .collect()
+    }
+
+    fn target_taken(input: &SqlParameters) -> ApiError {
+        ApiError::bad_request(format!(
+            "The user \"{}\" or \"{}\" is already rotated by another PostgreSQL rotation on this server. A user can belong to one rotation only: two would change each other's passwords. Delete the other rotation first, or use other users.",
+            input.username1.trim(),
+            input.username2.trim()
+        ))
     }
 
     fn template() -> Value {

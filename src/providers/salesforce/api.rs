@@ -76,7 +76,7 @@ impl RotationApi for SalesforceOAuthCredentials {
 
     /// The connection's Salesforce instance and the External Client App (migration 0010
     /// computes the same for older rows).
-    fn target(connection: &ConnectionRow, input: &SalesforceAppInput) -> Option<String> {
+    fn targets(connection: &ConnectionRow, input: &SalesforceAppInput) -> Vec<String> {
         let instance = connection.public_config["instanceUrl"]
             .as_str()
             .unwrap_or_default()
@@ -85,7 +85,7 @@ impl RotationApi for SalesforceOAuthCredentials {
             .split_once("://")
             .map(|(_, h)| h)
             .unwrap_or(&instance);
-        Some(format!("{host}/{}", input.app_id.trim()))
+        vec![format!("{host}/{}", input.app_id.trim())]
     }
 
     fn target_taken(input: &SalesforceAppInput) -> ApiError {
