@@ -91,6 +91,7 @@ impl<C: ConnectionType> RegisteredConnection for Entry<C> {
 
 /// Every app connection type: one line each.
 pub static CONNECTION_TYPES: &[&dyn RegisteredConnection] = &[
+    &Entry::<crate::providers::mysql::connection::MysqlApp>::new(),
     &Entry::<crate::providers::postgres::connection::PostgresApp>::new(),
     &Entry::<crate::providers::salesforce::connection::SalesforceApp>::new(),
 ];

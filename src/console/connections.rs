@@ -230,9 +230,16 @@ async fn on_connection(
             return Ok("deleted".to_string());
         }
         let row = crate::store::app_connections::find(&state.pool, s.auth.org_id, id).await?;
-        if row.is_some_and(|r| r.app == POSTGRES) {
-            crate::providers::postgres::connection::check(state, &s.auth, id).await?;
-            return Ok::<_, ApiError>("checked".to_string());
+        match row.as_ref().map(|r| r.app.as_str()) {
+            Some(POSTGRES) => {
+                crate::providers::postgres::connection::check(state, &s.auth, id).await?;
+                return Ok::<_, ApiError>("checked".to_string());
+            }
+            Some(crate::providers::mysql::connection::APP) => {
+                crate::providers::mysql::connection::check(state, &s.auth, id).await?;
+                return Ok("checked".to_string());
+            }
+            _ => {}
         }
         let apps = oauth_apps(state, &s.auth, id).await?;
         Ok(format!("checked&apps={}", apps.len()))

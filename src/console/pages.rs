@@ -398,8 +398,13 @@ pub fn connections(
 fn connection_summary(c: &ConnectionRow) -> String {
     let p = &c.public_config;
     match c.app.as_str() {
-        "postgres" => format!(
-            "PostgreSQL · {}@{}:{}/{}",
+        app @ ("postgres" | "mysql") => format!(
+            "{} · {}@{}:{}/{}",
+            if app == "postgres" {
+                "PostgreSQL"
+            } else {
+                "MySQL"
+            },
             p["username"].as_str().unwrap_or_default(),
             p["host"].as_str().unwrap_or_default(),
             p["port"],

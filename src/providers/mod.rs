@@ -1,5 +1,6 @@
 //! Clients of the systems whose credentials Rotary rotates, one module per provider.
 
+pub mod mysql;
 pub mod postgres;
 pub mod salesforce;
 pub mod sql;

@@ -228,6 +228,7 @@ impl<T: RotationApi> RegisteredType for Entry<T> {
 pub static TYPES: &[&dyn RegisteredType] = &[
     &Entry::<crate::providers::salesforce::rotation::SalesforceOAuthCredentials>::new(),
     &Entry::<crate::providers::postgres::rotation::PostgresCredentials>::new(),
+    &Entry::<crate::providers::mysql::rotation::MysqlCredentials>::new(),
     #[cfg(all(feature = "crash-points", debug_assertions))]
     &Entry::<crate::rotation::fake::FakeRotation>::new(),
 ];

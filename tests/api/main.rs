@@ -21,6 +21,8 @@ mod helpers;
 mod identities;
 mod leaks;
 mod mock_salesforce;
+#[cfg(feature = "crash-points")]
+mod mysql;
 mod openapi;
 mod postgres;
 mod projects;

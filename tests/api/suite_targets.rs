@@ -185,3 +185,144 @@ impl Target for Postgres {
 
 rotation_suite!(salesforce, super::Salesforce);
 rotation_suite!(postgres, super::Postgres);
+
+/// `mysql-credentials` against the throwaway MariaDB of `scripts/with-mariadb.sh`
+/// (`MYSQL_URL`): a connection account with CREATE USER (and SELECT on `mysql.user`, so the
+/// host lookup runs), two accounts `'<u>'@'%'`, and a database of their own.
+pub struct Mysql {
+    pub app: TestApp,
+    pub token: String,
+    pub project: String,
+    pub connection: String,
+    pub users: [String; 2],
+    pub conn_password: String,
+    pub admin: sqlx::MySqlPool,
+    pub host: String,
+    pub port: u16,
+    pub database: String,
+}
+
+fn mysql_url() -> String {
+    std::env::var("MYSQL_URL")
+        .expect("MYSQL_URL must point at a MySQL or MariaDB server; run scripts/test.sh (scripts/with-mariadb.sh)")
+}
+
+impl Target for Mysql {
+    const TYPE: &'static str = "mysql-credentials";
+    const DUAL_PHASE: bool = true;
+    const MAPPED: [&'static str; 2] = ["MYSQL_USERNAME", "MYSQL_PASSWORD"];
+
+    async fn on(app: TestApp, _database_url: &str) -> Self {
+        use sqlx::ConnectOptions;
+        let url = mysql_url();
+        let rest = url.split_once('@').unwrap().1;
+        let (hostport, _) = rest.split_once('/').unwrap();
+        let (host, port) = hostport.split_once(':').unwrap();
+        let options = url
+            .parse::<sqlx::mysql::MySqlConnectOptions>()
+            .unwrap()
+            .log_statements(log::LevelFilter::Off);
+        let admin = sqlx::mysql::MySqlPoolOptions::new()
+            .max_connections(2)
+            .connect_with(options)
+            .await
+            .unwrap();
+        let tag = uuid::Uuid::new_v4().simple().to_string()[..10].to_string();
+        let conn_role = format!("suite_conn_{tag}");
+        let conn_password = format!("conn-pw-{tag}");
+        let users = [format!("suite_u1_{tag}"), format!("suite_u2_{tag}")];
+        let database = format!("suite_{tag}");
+        for sql in [
+            format!("CREATE DATABASE {database}"),
+            format!("CREATE USER '{conn_role}'@'%' IDENTIFIED BY '{conn_password}'"),
+            format!("GRANT CREATE USER ON *.* TO '{conn_role}'@'%'"),
+            format!("GRANT SELECT ON mysql.user TO '{conn_role}'@'%'"),
+            format!("GRANT ALL PRIVILEGES ON {database}.* TO '{conn_role}'@'%'"),
+            format!("CREATE USER '{}'@'%' IDENTIFIED BY 'initial-1'", users[0]),
+            format!("CREATE USER '{}'@'%' IDENTIFIED BY 'initial-2'", users[1]),
+            format!("GRANT ALL PRIVILEGES ON {database}.* TO '{}'@'%'", users[0]),
+            format!("GRANT ALL PRIVILEGES ON {database}.* TO '{}'@'%'", users[1]),
+        ] {
+            sqlx::raw_sql(&sql).execute(&admin).await.unwrap();
+        }
+        let token = app.admin_token().await;
+        let project = app.create_project(&token, "Databases").await;
+        let r = app
+            .post(
+                "/api/v1/app-connections/mysql",
+                &token,
+                json!({"name": "my", "method": "username-and-password", "projectId": project,
+                       "credentials": {"host": host, "port": port, "database": database,
+                                       "username": conn_role, "password": conn_password,
+                                       "sslEnabled": false, "sslRejectUnauthorized": false}}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        Mysql {
+            connection: r.body["appConnection"]["id"].as_str().unwrap().to_string(),
+            app,
+            token,
+            project,
+            users,
+            conn_password,
+            admin,
+            host: host.to_string(),
+            port: port.parse().unwrap(),
+            database,
+        }
+    }
+    fn app(&self) -> &TestApp {
+        &self.app
+    }
+    fn app_mut(&mut self) -> &mut TestApp {
+        &mut self.app
+    }
+    fn token(&self) -> &str {
+        &self.token
+    }
+    fn project(&self) -> &str {
+        &self.project
+    }
+    fn body(&self, name: &str) -> Value {
+        json!({
+            "name": name, "projectId": self.project, "connectionId": self.connection,
+            "environment": "dev", "secretPath": "/", "isAutoRotationEnabled": false,
+            "rotationInterval": 30,
+            "parameters": {"username1": self.users[0], "username2": self.users[1]},
+            "secretsMapping": {"username": Self::MAPPED[0], "password": Self::MAPPED[1]},
+        })
+    }
+    fn pair(item: &Value) -> [String; 2] {
+        Postgres::pair(item)
+    }
+    async fn works(&self, pair: &[String; 2]) -> bool {
+        let options = sqlx::mysql::MySqlConnectOptions::new()
+            .host(&self.host)
+            .port(self.port)
+            .database(&self.database)
+            .username(&pair[0])
+            .password(&pair[1]);
+        match sqlx::mysql::MySqlConnection::connect_with(&options).await {
+            Ok(conn) => {
+                let _ = conn.close().await;
+                true
+            }
+            Err(_) => false,
+        }
+    }
+    async fn spoil(&self, pair: &[String; 2]) {
+        sqlx::raw_sql(&format!(
+            "ALTER USER '{}'@'%' IDENTIFIED BY 'spoiled-by-hand'",
+            pair[0]
+        ))
+        .execute(&self.admin)
+        .await
+        .unwrap();
+    }
+    async fn mend(&self) {}
+    fn connection_secrets(&self) -> Vec<String> {
+        vec![self.conn_password.clone()]
+    }
+}
+
+rotation_suite!(mysql, super::Mysql);

@@ -6,8 +6,8 @@ use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
 use crate::providers::postgres::connection::APP;
-use crate::providers::postgres::rotation::{PgLogin, PgTarget, PostgresCredentials};
-use crate::providers::sql::wire::{SqlMapping, SqlParameters};
+use crate::providers::postgres::rotation::{PgTarget, PostgresCredentials};
+use crate::providers::sql::wire::{SqlLogin, SqlMapping, SqlParameters};
 use crate::rotation::api::{default_mapping, RotationApi};
 use crate::state::AppState;
 use crate::store::app_connections::ConnectionRow;
@@ -37,26 +37,11 @@ impl RotationApi for PostgresCredentials {
     /// Each user on its server: roles belong to the cluster, so one rotation per user. Two
     /// would change each other's passwords (and two ALTER ROLEs of one role at once fail).
     fn targets(connection: &ConnectionRow, input: &SqlParameters) -> Vec<String> {
-        let p = &connection.public_config;
-        let server = format!(
-            "{}:{}",
-            p["host"].as_str().unwrap_or_default().trim().to_lowercase(),
-            p["port"]
-        );
-        let mut users = vec![input.username1.trim(), input.username2.trim()];
-        users.dedup();
-        users
-            .into_iter()
-            .map(|user| format!("{server}/{user}"))
-            .collect()
+        crate::providers::sql::wire::user_targets(connection, input)
     }
 
     fn target_taken(input: &SqlParameters) -> ApiError {
-        ApiError::bad_request(format!(
-            "The user \"{}\" or \"{}\" is already rotated by another PostgreSQL rotation on this server. A user can belong to one rotation only: two would change each other's passwords. Delete the other rotation first, or use other users.",
-            input.username1.trim(),
-            input.username2.trim()
-        ))
+        crate::providers::sql::wire::user_taken(input, "PostgreSQL")
     }
 
     fn template() -> Value {
@@ -67,7 +52,7 @@ impl RotationApi for PostgresCredentials {
         })
     }
 
-    async fn check(state: &AppState, client: &PgTarget, active: &PgLogin) -> ApiResult<()> {
+    async fn check(state: &AppState, client: &PgTarget, active: &SqlLogin) -> ApiResult<()> {
         client
             .connection
             .check_login(

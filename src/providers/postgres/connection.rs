@@ -5,14 +5,13 @@
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize};
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
 use sqlx::{ConnectOptions, Connection, PgConnection};
 
 use crate::connections::types::ConnectionType;
 use crate::error::{ApiError, ApiResult};
 use crate::providers::sql::wire::SqlConnectionInput;
-use crate::rotation::provider::{sealed, StepError};
+use crate::rotation::provider::StepError;
 use crate::state::AppState;
 
 pub const APP: &str = "postgres";
@@ -24,21 +23,8 @@ pub struct PostgresApp;
 /// How long connecting (TCP, TLS and authentication) may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The connection's credentials as stored (sealed). The API returns all but `password`.
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PostgresConnection {
-    pub host: String,
-    pub port: u16,
-    pub database: String,
-    pub username: String,
-    #[serde(serialize_with = "sealed::expose")]
-    pub password: SecretString,
-    pub ssl_enabled: bool,
-    pub ssl_reject_unauthorized: bool,
-    #[serde(default)]
-    pub ssl_certificate: Option<String>,
-}
+/// The connection's credentials, as every SQL type stores them (sealed).
+pub use crate::providers::sql::wire::SqlConnection as PostgresConnection;
 
 impl PostgresConnection {
     /// A new connection as `username`, to this connection's server and database, with its TLS
@@ -160,16 +146,7 @@ impl ConnectionType for PostgresApp {
         _method: &str,
         input: &SqlConnectionInput,
     ) -> ApiResult<PostgresConnection> {
-        let connection = PostgresConnection {
-            host: input.host.trim().to_string(),
-            port: input.port,
-            database: input.database.trim().to_string(),
-            username: input.username.trim().to_string(),
-            password: SecretString::from(input.password.trim().to_string()),
-            ssl_enabled: input.ssl_enabled,
-            ssl_reject_unauthorized: input.ssl_reject_unauthorized,
-            ssl_certificate: input.certificate(),
-        };
+        let connection = input.credentials();
         connection
             .check_login(
                 &connection.username,
@@ -184,15 +161,7 @@ impl ConnectionType for PostgresApp {
     }
 
     fn public(c: &PostgresConnection) -> serde_json::Value {
-        serde_json::json!({
-            "host": c.host,
-            "port": c.port,
-            "database": c.database,
-            "username": c.username,
-            "sslEnabled": c.ssl_enabled,
-            "sslRejectUnauthorized": c.ssl_reject_unauthorized,
-            "sslCertificate": c.ssl_certificate,
-        })
+        c.public()
     }
 }
 

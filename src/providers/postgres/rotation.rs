@@ -17,42 +17,18 @@
 
 use std::sync::Arc;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use sqlx::Connection;
 
 use crate::providers::postgres::connection::{describe, PostgresConnection, APP};
-use crate::providers::sql::wire::SqlParameters;
-use crate::providers::sql::{password, statement};
-use crate::rotation::provider::{
-    sealed, Credential, Phase, RotationModel, RotationType, Run, StepError, StepResult,
-};
+use crate::providers::sql::two_users;
+use crate::providers::sql::wire::{SqlLogin, SqlParameters};
+use crate::rotation::provider::{Phase, RotationModel, RotationType, Run, StepError, StepResult};
 use crate::state::AppState;
-use crate::store::rotations::Lifecycle;
 use crate::store::rotations::RotationRow;
 
 pub struct PostgresCredentials;
-
-/// One slot: a username and its password.
-#[derive(Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct PgLogin {
-    pub username: String,
-    #[serde(serialize_with = "sealed::expose")]
-    #[schema(value_type = String)]
-    pub password: SecretString,
-}
-
-impl Credential for PgLogin {
-    fn secrets(&self) -> Vec<(&'static str, SecretString)> {
-        vec![
-            ("username", SecretString::from(self.username.clone())),
-            ("password", self.password.clone()),
-        ]
-    }
-    fn label(&self) -> String {
-        self.username.clone()
-    }
-}
 
 /// Nothing beyond the issued login: Prepared puts the chosen user and password there.
 #[derive(Default, Serialize, Deserialize)]
@@ -76,7 +52,7 @@ impl RotationType for PostgresCredentials {
     const LAST_ABANDONABLE: Phase = Phase::Prepared;
 
     type Parameters = SqlParameters;
-    type Credential = PgLogin;
+    type Credential = SqlLogin;
     type Journal = PgJournal;
     type Client = PgTarget;
 
@@ -101,13 +77,13 @@ impl RotationType for PostgresCredentials {
 
     async fn run(phase: Phase, run: &mut PgRun<'_>) -> StepResult {
         match phase {
-            Phase::Prepared => prepare(run),
+            Phase::Prepared => two_users::prepare(run),
             Phase::Issued => {
-                let login = issued(run)?.clone();
+                let login = two_users::issued(run)?.clone();
                 apply(run, &login).await
             }
             Phase::Verified => {
-                let login = issued(run)?.clone();
+                let login = two_users::issued(run)?.clone();
                 run.client
                     .connection
                     .check_login(&login.username, &login.password, run.client.allow_internal)
@@ -121,58 +97,15 @@ impl RotationType for PostgresCredentials {
 
     /// Revoke: every slot's user gets a random password nobody keeps (Infisical's revoke).
     async fn revoke(run: &mut PgRun<'_>) -> StepResult {
-        let requirements = password::PasswordRequirements::default();
-        let users: Vec<String> = run.slots.items.iter().map(|l| l.username.clone()).collect();
-        for username in users {
-            let login = PgLogin {
-                username,
-                password: SecretString::from(password::generate(&requirements)),
-            };
+        for login in two_users::unknown_passwords(run) {
             apply(run, &login).await?;
         }
         Ok(())
     }
 }
 
-fn issued<'r>(run: &'r PgRun<'_>) -> StepResult<&'r PgLogin> {
-    run.issued
-        .as_ref()
-        .ok_or_else(|| StepError::Panicked("no password was prepared".into()))
-}
-
-/// Prepared: the inactive user (slot i belongs to username i+1) and a new password. Chosen
-/// once per run: a resumed run keeps what its journal holds.
-fn prepare(run: &mut PgRun<'_>) -> StepResult {
-    if run.issued.is_some() {
-        return Ok(());
-    }
-    let params = &run.params;
-    let username = if run.rotation.lifecycle != Lifecycle::Active || run.slots.is_empty() {
-        &params.username1
-    } else if run.slots.active_index == 0 {
-        &params.username2
-    } else {
-        &params.username1
-    };
-    let username = username.trim().to_string();
-    if !statement::safe_name(&username) {
-        return Err(StepError::Fatal(format!(
-            "the username \"{username}\" cannot be used in a statement"
-        )));
-    }
-    let requirements = params.password_requirements.clone().unwrap_or_default();
-    if let Some(problem) = requirements.problem() {
-        return Err(StepError::Fatal(problem));
-    }
-    run.issued = Some(PgLogin {
-        username,
-        password: SecretString::from(password::generate(&requirements)),
-    });
-    Ok(())
-}
-
 /// Sets `login`'s password on the server, as the connection's role.
-async fn apply(run: &PgRun<'_>, login: &PgLogin) -> StepResult {
+async fn apply(run: &PgRun<'_>, login: &SqlLogin) -> StepResult {
     let target = &run.client;
     let connection = &target.connection;
     let mut conn = connection
@@ -182,23 +115,8 @@ async fn apply(run: &PgRun<'_>, login: &PgLogin) -> StepResult {
             target.allow_internal,
         )
         .await?;
-    let statements = match run
-        .params
-        .rotation_statement
-        .as_deref()
-        .filter(|s| !s.trim().is_empty())
-    {
-        Some(template) => {
-            if let Some(problem) = statement::problem(template) {
-                return Err(StepError::Fatal(problem.into()));
-            }
-            statement::render(
-                template,
-                &login.username,
-                login.password.expose_secret(),
-                &connection.database,
-            )
-        }
+    let statements = match two_users::custom_statements(run, login, &connection.database)? {
+        Some(statements) => statements,
         None => vec![format!(
             "ALTER ROLE {} WITH PASSWORD {}",
             quote_identifier(&login.username),

@@ -4,4 +4,5 @@
 
 pub mod password;
 pub mod statement;
+pub mod two_users;
 pub mod wire;

@@ -4,11 +4,13 @@
 //! any provider call: usernames that could break out of an identifier, templates with other
 //! expressions, password alphabets that could end a literal.
 
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::{Validate, ValidationError};
 
 use crate::providers::sql::{password::PasswordRequirements, statement};
+use crate::rotation::provider::{sealed, Credential};
 use crate::validation::secret_name_rule;
 
 #[derive(Clone, Serialize, Deserialize, Validate, ToSchema)]
@@ -169,4 +171,102 @@ fn port_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u16, D::Error> 
                 },
         )),
     }
+}
+
+/// One slot of a SQL type: a username and its password.
+#[derive(Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SqlLogin {
+    pub username: String,
+    #[serde(serialize_with = "sealed::expose")]
+    #[schema(value_type = String)]
+    pub password: SecretString,
+}
+
+impl Credential for SqlLogin {
+    fn secrets(&self) -> Vec<(&'static str, SecretString)> {
+        vec![
+            ("username", SecretString::from(self.username.clone())),
+            ("password", self.password.clone()),
+        ]
+    }
+    fn label(&self) -> String {
+        self.username.clone()
+    }
+}
+
+/// A SQL connection's credentials as stored (sealed): the same for every SQL type. The API
+/// returns all but `password` (`public`).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SqlConnection {
+    pub host: String,
+    pub port: u16,
+    pub database: String,
+    pub username: String,
+    #[serde(serialize_with = "sealed::expose")]
+    pub password: SecretString,
+    pub ssl_enabled: bool,
+    pub ssl_reject_unauthorized: bool,
+    #[serde(default)]
+    pub ssl_certificate: Option<String>,
+}
+
+impl SqlConnection {
+    /// What the API shows of it (and `public_config` stores).
+    pub fn public(&self) -> serde_json::Value {
+        serde_json::json!({
+            "host": self.host,
+            "port": self.port,
+            "database": self.database,
+            "username": self.username,
+            "sslEnabled": self.ssl_enabled,
+            "sslRejectUnauthorized": self.ssl_reject_unauthorized,
+            "sslCertificate": self.ssl_certificate,
+        })
+    }
+}
+
+impl SqlConnectionInput {
+    /// The credentials to check and seal: trimmed, a blank certificate as none.
+    pub fn credentials(&self) -> SqlConnection {
+        SqlConnection {
+            host: self.host.trim().to_string(),
+            port: self.port,
+            database: self.database.trim().to_string(),
+            username: self.username.trim().to_string(),
+            password: SecretString::from(self.password.trim().to_string()),
+            ssl_enabled: self.ssl_enabled,
+            ssl_reject_unauthorized: self.ssl_reject_unauthorized,
+            ssl_certificate: self.certificate(),
+        }
+    }
+}
+
+/// A two-user rotation's targets: each user on its server (`host:port/user`). Accounts
+/// belong to the server, so one rotation per user: two would change each other's passwords.
+pub fn user_targets(
+    connection: &crate::store::app_connections::ConnectionRow,
+    input: &SqlParameters,
+) -> Vec<String> {
+    let p = &connection.public_config;
+    let server = format!(
+        "{}:{}",
+        p["host"].as_str().unwrap_or_default().trim().to_lowercase(),
+        p["port"]
+    );
+    let mut users = vec![input.username1.trim(), input.username2.trim()];
+    users.dedup();
+    users
+        .into_iter()
+        .map(|user| format!("{server}/{user}"))
+        .collect()
+}
+
+/// The 400 when one of `user_targets` is taken.
+pub fn user_taken(input: &SqlParameters, provider: &str) -> crate::error::ApiError {
+    crate::error::ApiError::bad_request(format!(
+        "The user \"{}\" or \"{}\" is already rotated by another {provider} rotation on this server. A user can belong to one rotation only: two would change each other's passwords. Delete the other rotation first, or use other users.",
+        input.username1.trim(),
+        input.username2.trim()
+    ))
 }
