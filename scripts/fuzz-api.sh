@@ -45,30 +45,23 @@ curl -fsS -o /dev/null "$BASE/api/v2/workspace" -H "Authorization: Bearer $TOKEN
   -H 'Content-Type: application/json' -d '{"projectName":"Fuzz"}'
 
 # Token revocation would end the run's own session; it is covered by the integration tests.
+# No `examples` phase: on CPython 3.11 (the python3 these machines have) schemathesis dies
+# while it derives examples for the rotation create bodies ("SystemError: AST constructor
+# recursion depth mismatch" inside Hypothesis, every run with this seed): a tool error, in no
+# request. The coverage phase sends the schema's own examples and boundary values anyway.
 fuzz() {
   "$VENV/bin/schemathesis" run openapi.yaml --url "$BASE" \
     -H "Authorization: Bearer $TOKEN" \
     --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
-    --phases examples,coverage,fuzzing \
+    --phases coverage,fuzzing \
     --exclude-path /api/v1/auth/token/revoke \
     --seed "${FUZZ_SEED:-20261125}" --max-examples "${FUZZ_EXAMPLES:-25}" \
     --no-shrink --workers 2 --generation-database none \
     --request-timeout 10 --no-color --warnings off
 }
-OUT=$(mktemp -t rotary-fuzz-out.XXXXXX)
 set +e
-# CPython 3.11's ast module sometimes fails inside Hypothesis while it describes a strategy
-# ("SystemError: AST constructor recursion depth mismatch"): a runtime error of the tool, in
-# no request to Rotary. Such a run, and only such a run, is repeated (up to three runs).
-for attempt in 1 2 3; do
-  fuzz 2>&1 | tee "$OUT"
-  status=${PIPESTATUS[0]}
-  if [ "$status" = 0 ] || ! grep -q 'AST constructor recursion depth mismatch' "$OUT" \
-    || grep -q 'unique failure' "$OUT"; then
-    break
-  fi
-  echo "fuzz: schemathesis hit CPython's AST recursion bug (a tool error, no check failed; run $attempt)" >&2
-done
+fuzz
+status=$?
 set -e
 if grep -q '"panicked' "$LOG"; then
   echo "fuzz: the server panicked; see $LOG" >&2
