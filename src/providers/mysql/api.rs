@@ -5,7 +5,8 @@ use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
 use crate::providers::mysql::connection::{check_login, APP};
-use crate::providers::mysql::rotation::{MysqlCredentials, MysqlTarget};
+use crate::providers::mysql::rotation::MysqlCredentials;
+use crate::providers::sql::connection::SqlTarget;
 use crate::providers::sql::wire::{SqlLogin, SqlMapping, SqlParameters};
 use crate::rotation::api::{default_mapping, RotationApi};
 use crate::state::AppState;
@@ -50,7 +51,7 @@ impl RotationApi for MysqlCredentials {
         })
     }
 
-    async fn check(state: &AppState, client: &MysqlTarget, active: &SqlLogin) -> ApiResult<()> {
+    async fn check(state: &AppState, client: &SqlTarget, active: &SqlLogin) -> ApiResult<()> {
         check_login(
             &client.connection,
             &active.username,

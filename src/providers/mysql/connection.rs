@@ -9,7 +9,8 @@ use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlDatabaseError, MySq
 use sqlx::{ConnectOptions, Connection};
 
 use crate::connections::types::ConnectionType;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
+use crate::providers::sql::connection::{saved, unable_to_validate};
 use crate::providers::sql::wire::{SqlConnection, SqlConnectionInput};
 use crate::rotation::provider::StepError;
 use crate::state::AppState;
@@ -142,9 +143,7 @@ impl ConnectionType for MysqlApp {
         let c = input.credentials();
         check_login(&c, &c.username, &c.password, state.allow_internal_urls)
             .await
-            .map_err(|e| {
-                ApiError::bad_request(format!("Unable to validate connection: {}", e.reason()))
-            })?;
+            .map_err(unable_to_validate)?;
         Ok(c)
     }
 
@@ -156,18 +155,8 @@ impl ConnectionType for MysqlApp {
 /// Logs in with a saved connection's credentials and runs `SELECT 1`, if the caller may read
 /// the connection (the console's "Check").
 pub async fn check(state: &AppState, auth: &crate::auth::Auth, id: uuid::Uuid) -> ApiResult<()> {
-    let row = crate::http::app_connections::visible(
-        state,
-        auth,
-        id,
-        Some(APP),
-        crate::access::Action::Read,
-    )
-    .await?;
-    let c: SqlConnection = crate::connections::open_as(state, &row).await?;
+    let c = saved(state, auth, id, APP).await?;
     check_login(&c, &c.username, &c.password, state.allow_internal_urls)
         .await
-        .map_err(|e| {
-            ApiError::bad_request(format!("Unable to validate connection: {}", e.reason()))
-        })
+        .map_err(unable_to_validate)
 }

@@ -23,8 +23,9 @@ use sqlx::mysql::MySqlConnection;
 use sqlx::{Connection, Executor};
 
 use crate::providers::mysql::connection::{check_login, connect_as, describe, APP};
+use crate::providers::sql::connection::{self, SqlTarget};
 use crate::providers::sql::two_users;
-use crate::providers::sql::wire::{SqlConnection, SqlLogin, SqlParameters};
+use crate::providers::sql::wire::{SqlLogin, SqlParameters};
 use crate::rotation::provider::{Phase, RotationModel, RotationType, Run, StepError, StepResult};
 use crate::state::AppState;
 use crate::store::rotations::RotationRow;
@@ -34,12 +35,6 @@ pub struct MysqlCredentials;
 /// Nothing beyond the issued login.
 #[derive(Default, Serialize, Deserialize)]
 pub struct MysqlJournal {}
-
-/// A connection's server and account, and whether internal addresses are allowed.
-pub struct MysqlTarget {
-    pub connection: SqlConnection,
-    pub allow_internal: bool,
-}
 
 type MyRun<'a> = Run<'a, MysqlCredentials>;
 
@@ -55,25 +50,10 @@ impl RotationType for MysqlCredentials {
     type Parameters = SqlParameters;
     type Credential = SqlLogin;
     type Journal = MysqlJournal;
-    type Client = MysqlTarget;
+    type Client = SqlTarget;
 
-    async fn client(state: &AppState, rotation: &RotationRow) -> StepResult<Arc<MysqlTarget>> {
-        let row = crate::cache::connection(state, rotation.org_id, rotation.connection_id)
-            .await?
-            .ok_or_else(|| {
-                StepError::Setup("the rotation's app connection no longer exists".into())
-            })?;
-        if row.app != APP {
-            return Err(StepError::Setup(format!(
-                "the rotation's app connection is a {} connection, not a MySQL one",
-                row.app
-            )));
-        }
-        let connection: SqlConnection = crate::connections::open_as(state, &row).await?;
-        Ok(Arc::new(MysqlTarget {
-            connection,
-            allow_internal: state.allow_internal_urls,
-        }))
+    async fn client(state: &AppState, rotation: &RotationRow) -> StepResult<Arc<SqlTarget>> {
+        connection::target(state, rotation, APP, Self::PROVIDER).await
     }
 
     async fn run(phase: Phase, run: &mut MyRun<'_>) -> StepResult {

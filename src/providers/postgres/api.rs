@@ -6,7 +6,8 @@ use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
 use crate::providers::postgres::connection::APP;
-use crate::providers::postgres::rotation::{PgTarget, PostgresCredentials};
+use crate::providers::postgres::rotation::PostgresCredentials;
+use crate::providers::sql::connection::SqlTarget;
 use crate::providers::sql::wire::{SqlLogin, SqlMapping, SqlParameters};
 use crate::rotation::api::{default_mapping, RotationApi};
 use crate::state::AppState;
@@ -52,7 +53,7 @@ impl RotationApi for PostgresCredentials {
         })
     }
 
-    async fn check(state: &AppState, client: &PgTarget, active: &SqlLogin) -> ApiResult<()> {
+    async fn check(state: &AppState, client: &SqlTarget, active: &SqlLogin) -> ApiResult<()> {
         client
             .connection
             .check_login(

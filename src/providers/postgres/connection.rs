@@ -9,7 +9,8 @@ use sqlx::postgres::{PgConnectOptions, PgSslMode};
 use sqlx::{ConnectOptions, Connection, PgConnection};
 
 use crate::connections::types::ConnectionType;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
+use crate::providers::sql::connection::{saved, unable_to_validate};
 use crate::providers::sql::wire::SqlConnectionInput;
 use crate::rotation::provider::StepError;
 use crate::state::AppState;
@@ -154,9 +155,7 @@ impl ConnectionType for PostgresApp {
                 state.allow_internal_urls,
             )
             .await
-            .map_err(|e| {
-                ApiError::bad_request(format!("Unable to validate connection: {}", e.reason()))
-            })?;
+            .map_err(unable_to_validate)?;
         Ok(connection)
     }
 
@@ -168,18 +167,8 @@ impl ConnectionType for PostgresApp {
 /// Logs in with a saved connection's credentials and runs `SELECT 1`, if the caller may read
 /// the connection (the console's "Check").
 pub async fn check(state: &AppState, auth: &crate::auth::Auth, id: uuid::Uuid) -> ApiResult<()> {
-    let row = crate::http::app_connections::visible(
-        state,
-        auth,
-        id,
-        Some(APP),
-        crate::access::Action::Read,
-    )
-    .await?;
-    let c: PostgresConnection = crate::connections::open_as(state, &row).await?;
+    let c = saved(state, auth, id, APP).await?;
     c.check_login(&c.username, &c.password, state.allow_internal_urls)
         .await
-        .map_err(|e| {
-            ApiError::bad_request(format!("Unable to validate connection: {}", e.reason()))
-        })
+        .map_err(unable_to_validate)
 }

@@ -21,7 +21,8 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use sqlx::Connection;
 
-use crate::providers::postgres::connection::{describe, PostgresConnection, APP};
+use crate::providers::postgres::connection::{describe, APP};
+use crate::providers::sql::connection::{self, SqlTarget};
 use crate::providers::sql::two_users;
 use crate::providers::sql::wire::{SqlLogin, SqlParameters};
 use crate::rotation::provider::{Phase, RotationModel, RotationType, Run, StepError, StepResult};
@@ -33,12 +34,6 @@ pub struct PostgresCredentials;
 /// Nothing beyond the issued login: Prepared puts the chosen user and password there.
 #[derive(Default, Serialize, Deserialize)]
 pub struct PgJournal {}
-
-/// A connection's server and role, and whether internal addresses are allowed.
-pub struct PgTarget {
-    pub connection: PostgresConnection,
-    pub allow_internal: bool,
-}
 
 type PgRun<'a> = Run<'a, PostgresCredentials>;
 
@@ -54,25 +49,10 @@ impl RotationType for PostgresCredentials {
     type Parameters = SqlParameters;
     type Credential = SqlLogin;
     type Journal = PgJournal;
-    type Client = PgTarget;
+    type Client = SqlTarget;
 
-    async fn client(state: &AppState, rotation: &RotationRow) -> StepResult<Arc<PgTarget>> {
-        let row = crate::cache::connection(state, rotation.org_id, rotation.connection_id)
-            .await?
-            .ok_or_else(|| {
-                StepError::Setup("the rotation's app connection no longer exists".into())
-            })?;
-        if row.app != APP {
-            return Err(StepError::Setup(format!(
-                "the rotation's app connection is a {} connection, not a PostgreSQL one",
-                row.app
-            )));
-        }
-        let connection: PostgresConnection = crate::connections::open_as(state, &row).await?;
-        Ok(Arc::new(PgTarget {
-            connection,
-            allow_internal: state.allow_internal_urls,
-        }))
+    async fn client(state: &AppState, rotation: &RotationRow) -> StepResult<Arc<SqlTarget>> {
+        connection::target(state, rotation, APP, Self::PROVIDER).await
     }
 
     async fn run(phase: Phase, run: &mut PgRun<'_>) -> StepResult {

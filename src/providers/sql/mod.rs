@@ -2,6 +2,7 @@
 //! password generator and the `rotationStatement` template. Each dialect quotes identifiers
 //! and literals itself.
 
+pub mod connection;
 pub mod password;
 pub mod statement;
 pub mod two_users;
