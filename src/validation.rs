@@ -136,6 +136,50 @@ pub fn check_secret_name(name: &str) -> Result<(), ApiError> {
 /// holds at most ~2.7 kB, and no real tree is this deep.
 pub const MAX_FOLDER_PATH: usize = 1024;
 
+/// A `validator` error with a code and Infisical's message.
+pub fn invalid(code: &'static str, message: String) -> validator::ValidationError {
+    let mut e = validator::ValidationError::new(code);
+    e.message = Some(message.into());
+    e
+}
+
+/// zod trims these fields before `min(1)`: whitespace alone is empty.
+pub fn not_blank(value: &str) -> Result<(), validator::ValidationError> {
+    if !value.is_empty() && value.trim().is_empty() {
+        return Err(invalid(
+            "too_small",
+            "String must contain at least 1 character(s)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// A port: a number, or a string of one (as zod's coerce allows), from 1 to 65535.
+pub fn port_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u16, D::Error> {
+    let v = <serde_json::Value as serde::Deserialize>::deserialize(d)?;
+    let n = match &v {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    match n {
+        Some(n) if n.fract() == 0.0 && (1.0..=65535.0).contains(&n) => Ok(n as u16),
+        Some(_) => Err(serde::de::Error::custom(
+            "Port must be a whole number from 1 to 65535",
+        )),
+        None => Err(serde::de::Error::custom(
+            "Expected number, received ".to_string()
+                + match v {
+                    serde_json::Value::Null => "null",
+                    serde_json::Value::Bool(_) => "boolean",
+                    serde_json::Value::String(_) => "string",
+                    serde_json::Value::Array(_) => "array",
+                    _ => "object",
+                },
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 //! with the right key; `types` has the connection types.
 
 pub mod service;
+pub mod target;
 pub mod types;
 
 use serde::Serialize;

@@ -93,6 +93,7 @@ impl<C: ConnectionType> RegisteredConnection for Entry<C> {
 pub static CONNECTION_TYPES: &[&dyn RegisteredConnection] = &[
     &Entry::<crate::providers::mysql::connection::MysqlApp>::new(),
     &Entry::<crate::providers::postgres::connection::PostgresApp>::new(),
+    &Entry::<crate::providers::redis::connection::RedisApp>::new(),
     &Entry::<crate::providers::salesforce::connection::SalesforceApp>::new(),
 ];
 

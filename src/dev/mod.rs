@@ -299,7 +299,7 @@ async fn set_up_postgres(
         }
         return Ok(());
     }
-    let password = crate::providers::sql::password::generate(&Default::default());
+    let password = crate::providers::password::generate(&Default::default());
     // The statements carry passwords: a connection of its own that never logs them.
     let options: sqlx::postgres::PgConnectOptions = database_url.parse()?;
     let mut conn: sqlx::PgConnection = sqlx::Connection::connect_with(
@@ -321,7 +321,7 @@ async fn set_up_postgres(
         let secret = if role == PG_CONNECTION_ROLE {
             password.clone()
         } else {
-            crate::providers::sql::password::generate(&Default::default())
+            crate::providers::password::generate(&Default::default())
         };
         sqlx::query(&format!(
             "{verb} ROLE {role} LOGIN{extra} PASSWORD '{secret}'"

@@ -1,7 +1,10 @@
 //! Clients of the systems whose credentials Rotary rotates, one module per provider.
 
+pub mod login;
 pub mod mysql;
+pub mod password;
 pub mod postgres;
+pub mod redis;
 pub mod salesforce;
 pub mod sql;
 pub mod url_guard;

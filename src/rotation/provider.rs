@@ -204,6 +204,16 @@ pub mod sealed {
     pub fn expose<S: serde::Serializer>(secret: &SecretString, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(secret.expose_secret())
     }
+
+    pub fn expose_option<S: serde::Serializer>(
+        secret: &Option<SecretString>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match secret {
+            Some(secret) => s.serialize_some(secret.expose_secret()),
+            None => s.serialize_none(),
+        }
+    }
 }
 
 /// A rotation's two slots and which one is active.

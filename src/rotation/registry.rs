@@ -229,6 +229,7 @@ pub static TYPES: &[&dyn RegisteredType] = &[
     &Entry::<crate::providers::salesforce::rotation::SalesforceOAuthCredentials>::new(),
     &Entry::<crate::providers::postgres::rotation::PostgresCredentials>::new(),
     &Entry::<crate::providers::mysql::rotation::MysqlCredentials>::new(),
+    &Entry::<crate::providers::redis::rotation::RedisCredentials>::new(),
     #[cfg(all(feature = "crash-points", debug_assertions))]
     &Entry::<crate::rotation::fake::FakeRotation>::new(),
 ];

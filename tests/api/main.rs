@@ -26,6 +26,10 @@ mod mysql;
 mod openapi;
 mod postgres;
 mod projects;
+#[cfg(feature = "crash-points")]
+mod redis;
+#[cfg(feature = "crash-points")]
+mod redis_server;
 mod robustness;
 mod rotations;
 mod salesforce_client;
@@ -35,4 +39,6 @@ mod secrets;
 mod suite;
 #[cfg(feature = "crash-points")]
 mod suite_targets;
+#[cfg(feature = "crash-points")]
+mod test_cert;
 mod webhooks;

@@ -725,6 +725,8 @@ async fn update_list_by_name_options_and_check_credentials() {
                 "createUserStatement": "-- create user role\nCREATE USER infisical_user WITH ENCRYPTED PASSWORD 'temporary_password';\n   \n-- grant database connection permissions\nGRANT CONNECT ON DATABASE my_database TO infisical_user;\n   \n-- grant relevant table permissions\nGRANT ALL PRIVILEGES ON ALL TABLES IN SCHEMA public TO infisical_user;",
                 "rotationStatement": "ALTER USER \"{{username}}\" WITH PASSWORD '{{password}}'",
                 "secretsMapping": {"username": "POSTGRES_DB_USERNAME", "password": "POSTGRES_DB_PASSWORD"}}},
+            {"name": "Redis Credentials", "type": "redis-credentials", "connection": "redis",
+             "template": {"secretsMapping": {"username": "REDIS_USERNAME", "password": "REDIS_PASSWORD"}}},
             {"name": "Salesforce OAuth Credentials", "type": "salesforce-oauth-credentials", "connection": "salesforce",
              "template": {"secretsMapping": {"consumerKey": "SALESFORCE_CONSUMER_KEY", "consumerSecret": "SALESFORCE_CONSUMER_SECRET"}}}]})
     );

@@ -8,7 +8,8 @@
 //! mapped credential working and no run open, and the next rotation succeeds; a crash right
 //! after every phase label (a server process killed at the crash point, then restarted) rolls
 //! forward; delete with and without both flags; check-credentials reports and never repairs;
-//! and no secret the type handles (generated credentials and the connection's) is in any table
+//! a consumer logging in through 100 back-to-back rotations never fails (dual-phase); and no
+//! secret the type handles (generated credentials and the connection's) is in any table
 //! or the captured logs.
 
 use std::future::Future;
@@ -48,6 +49,12 @@ pub trait Target: Sized + Send + Sync {
     fn mend(&self) -> impl Future<Output = ()> + Send;
     /// The connection's own secrets (for the leak scan).
     fn connection_secrets(&self) -> Vec<String>;
+    /// Credentials the provider holds that are none of `known` (the slots) and none of the
+    /// world's own: what a run left behind. Empty where the provider cannot be listed or a
+    /// type only changes existing credentials.
+    fn strays(&self, _known: &[[String; 2]]) -> impl Future<Output = Vec<String>> + Send {
+        async { Vec::new() }
+    }
 }
 
 const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
@@ -120,6 +127,11 @@ pub async fn assert_converged<T: Target>(t: &T, id: &str, label: &str) {
     let (slots, active) = generated(t, id).await;
     assert_eq!(slots[active], now, "{label}: mapped = the active slot");
     assert_eq!(open_runs(t.app()).await, 0, "{label}: a run was left open");
+    assert_eq!(
+        t.strays(&slots).await,
+        Vec::<String>::new(),
+        "{label}: the provider holds credentials no slot knows"
+    );
 }
 
 pub async fn create_and_rotate_twice<T: Target>() {
@@ -190,6 +202,12 @@ pub async fn a_fault_entering_any_phase_keeps_the_mapped_credential_working<T: T
             assert!(
                 t.works(&now).await,
                 "{label}/{fault:?}: the mapped credential still works"
+            );
+            let (slots, _) = generated(&t, &id).await;
+            assert_eq!(
+                t.strays(&slots).await,
+                Vec::<String>::new(),
+                "{label}/{fault:?}: the failed run left a credential behind"
             );
             let r = rotate(&t, &id).await;
             assert_eq!(
@@ -412,6 +430,78 @@ pub async fn no_secret_is_stored_or_logged_in_plaintext<T: Target>() {
     }
 }
 
+/// What dual-phase promises: a credential read from the mapped secrets keeps working until
+/// the rotation after the next one starts (that one retires it, and may change it before it
+/// publishes). A consumer reads and logs in while 100 rotations run back to back; a failed
+/// login counts only when that rotation had not started. Single-phase types have no such
+/// promise: for them the failed logins measure the window in which the old credential is dead
+/// and the new one not yet published, and are reported.
+pub async fn a_consumer_keeps_logging_in_through_100_rotations<T: Target + 'static>() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let t = Arc::new(world::<T>().await);
+    let id = create(&*t, "suite-consumer").await;
+    let rotation: uuid::Uuid = id.parse().unwrap();
+    // Runs that published, and runs that started (one at a time here: run n+1 starts
+    // after run n published).
+    let count = move |t: Arc<T>, which: &'static str| async move {
+        sqlx::query_scalar::<_, i64>(&format!(
+            "SELECT count(*) FROM rotation_runs WHERE rotation_id = $1 {which}"
+        ))
+        .bind(rotation)
+        .fetch_one(&t.app().pool)
+        .await
+        .unwrap()
+    };
+    let published = move |t: Arc<T>| count(t, "AND outcome = 'succeeded'");
+    let started = move |t: Arc<T>| count(t, "");
+    let stop = Arc::new(AtomicBool::new(false));
+    let consumer = {
+        let (t, stop) = (t.clone(), stop.clone());
+        tokio::spawn(async move {
+            let (mut logins, mut outlived, mut failures) = (0u32, 0u32, Vec::new());
+            while !stop.load(Ordering::SeqCst) {
+                let before = published(t.clone()).await;
+                let pair = mapped(&*t).await;
+                if published(t.clone()).await != before {
+                    continue; // which run published what was read is not known: skip it
+                }
+                let login = std::time::Instant::now();
+                if t.works(&pair).await {
+                    logins += 1;
+                } else if started(t.clone()).await >= before + 2 {
+                    outlived += 1;
+                } else {
+                    failures.push((pair[0].clone(), login.elapsed()));
+                }
+            }
+            (logins, outlived, failures)
+        })
+    };
+    let clock = std::time::Instant::now();
+    for i in 0..100 {
+        let r = rotate(&*t, &id).await;
+        assert_eq!(r.status, 200, "rotation {i}: {}", r.body);
+    }
+    let elapsed = clock.elapsed();
+    stop.store(true, Ordering::SeqCst);
+    let (logins, outlived, failures) = consumer.await.unwrap();
+    eprintln!(
+        "{}: 100 rotations in {elapsed:?}; consumer: {logins} logins, {outlived} outlived by the rotation after the next, {} failed",
+        T::TYPE,
+        failures.len()
+    );
+    if T::DUAL_PHASE {
+        assert!(
+            failures.is_empty(),
+            "{} logins failed before the rotation after the next had started: {failures:?}",
+            failures.len()
+        );
+    }
+    assert!(logins > 20, "only {logins} logins");
+    assert_converged(&*t, &id, "after 100").await;
+}
+
 /// The suite's tests for one type, as a module of `#[tokio::test]`s.
 #[macro_export]
 macro_rules! rotation_suite {
@@ -443,6 +533,11 @@ macro_rules! rotation_suite {
             #[tokio::test]
             async fn check_credentials_reports_and_never_repairs() {
                 suite::check_credentials_reports_and_never_repairs::<$target>().await
+            }
+
+            #[tokio::test]
+            async fn a_consumer_keeps_logging_in_through_100_rotations() {
+                suite::a_consumer_keeps_logging_in_through_100_rotations::<$target>().await
             }
 
             #[tokio::test]

@@ -326,3 +326,129 @@ impl Target for Mysql {
 }
 
 rotation_suite!(mysql, super::Mysql);
+
+/// `redis-credentials` against a throwaway `redis-server` of its own
+/// (`redis_server::RedisServer`): a manager user with Infisical's documented privileges (and
+/// `+acl|save`), and a scope that grants no PING (a login is checked with AUTH alone).
+pub struct Redis {
+    pub app: TestApp,
+    pub token: String,
+    pub project: String,
+    pub connection: String,
+    pub manager: String,
+    pub manager_password: String,
+    pub scope: String,
+    pub server: crate::redis_server::RedisServer,
+}
+
+impl Redis {
+    /// A world on a server with an ACL file, or without one.
+    pub async fn on_server(app: TestApp, acl_file: bool) -> Self {
+        use crate::redis_server::{cmd, RedisServer};
+        let server = RedisServer::start(acl_file).await;
+        let tag = uuid::Uuid::new_v4().simple().to_string()[..10].to_string();
+        let manager = format!("manager_{tag}");
+        let manager_password = format!("manager-pw-{tag}");
+        let mut admin = server.admin().await;
+        cmd(
+            &mut admin,
+            &[
+                "ACL",
+                "SETUSER",
+                &manager,
+                "on",
+                &format!(">{manager_password}"),
+                "+acl|setuser",
+                "+acl|deluser",
+                "+acl|save",
+                "~*",
+            ],
+        )
+        .await;
+        if acl_file {
+            cmd(&mut admin, &["ACL", "SAVE"]).await;
+        }
+        let token = app.admin_token().await;
+        let project = app.create_project(&token, "Caches").await;
+        let r = app
+            .post(
+                "/api/v1/app-connections/redis",
+                &token,
+                json!({"name": "cache", "method": "username-and-password", "projectId": project,
+                       "credentials": {"host": "127.0.0.1", "port": server.port,
+                                       "username": manager, "password": manager_password,
+                                       "sslEnabled": false, "sslRejectUnauthorized": false}}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        Redis {
+            connection: r.body["appConnection"]["id"].as_str().unwrap().to_string(),
+            app,
+            token,
+            project,
+            manager,
+            manager_password,
+            scope: "~suite:* +get +set".into(),
+            server,
+        }
+    }
+}
+
+impl Target for Redis {
+    const TYPE: &'static str = "redis-credentials";
+    const DUAL_PHASE: bool = true;
+    const MAPPED: [&'static str; 2] = ["REDIS_USERNAME", "REDIS_PASSWORD"];
+
+    async fn on(app: TestApp, _database_url: &str) -> Self {
+        Redis::on_server(app, false).await
+    }
+    fn app(&self) -> &TestApp {
+        &self.app
+    }
+    fn app_mut(&mut self) -> &mut TestApp {
+        &mut self.app
+    }
+    fn token(&self) -> &str {
+        &self.token
+    }
+    fn project(&self) -> &str {
+        &self.project
+    }
+    fn body(&self, name: &str) -> Value {
+        json!({
+            "name": name, "projectId": self.project, "connectionId": self.connection,
+            "environment": "dev", "secretPath": "/", "isAutoRotationEnabled": false,
+            "rotationInterval": 30,
+            "parameters": {"permissionScope": self.scope},
+            "secretsMapping": {"username": Self::MAPPED[0], "password": Self::MAPPED[1]},
+        })
+    }
+    fn pair(item: &Value) -> [String; 2] {
+        Postgres::pair(item)
+    }
+    async fn works(&self, pair: &[String; 2]) -> bool {
+        self.server.works(&pair[0], &pair[1]).await
+    }
+    async fn spoil(&self, pair: &[String; 2]) {
+        let mut admin = self.server.admin().await;
+        crate::redis_server::cmd(
+            &mut admin,
+            &["ACL", "SETUSER", &pair[0], "resetpass", ">spoiled-by-hand"],
+        )
+        .await;
+    }
+    async fn mend(&self) {}
+    fn connection_secrets(&self) -> Vec<String> {
+        vec![self.manager_password.clone()]
+    }
+    async fn strays(&self, known: &[[String; 2]]) -> Vec<String> {
+        self.server
+            .users()
+            .await
+            .into_iter()
+            .filter(|u| *u != self.manager && !known.iter().any(|[k, _]| k == u))
+            .collect()
+    }
+}
+
+rotation_suite!(redis, super::Redis);

@@ -4,10 +4,11 @@
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
+use crate::providers::login::{Login, LoginMapping};
 use crate::providers::mysql::connection::{check_login, APP};
 use crate::providers::mysql::rotation::MysqlCredentials;
 use crate::providers::sql::connection::SqlTarget;
-use crate::providers::sql::wire::{SqlLogin, SqlMapping, SqlParameters};
+use crate::providers::sql::wire::SqlParameters;
 use crate::rotation::api::{default_mapping, RotationApi};
 use crate::state::AppState;
 use crate::store::app_connections::ConnectionRow;
@@ -24,7 +25,7 @@ impl RotationApi for MysqlCredentials {
     const REVOKE_DOC: &'static str = "revokeGeneratedCredentials=true gives both users a random password nobody keeps before deleting the rotation: every consumer of them stops logging in.";
 
     type Input = SqlParameters;
-    type Mapping = SqlMapping;
+    type Mapping = LoginMapping;
     const SECRETS: &'static [(&'static str, &'static str)] = &[
         ("username", "MYSQL_USERNAME"),
         ("password", "MYSQL_PASSWORD"),
@@ -51,7 +52,7 @@ impl RotationApi for MysqlCredentials {
         })
     }
 
-    async fn check(state: &AppState, client: &SqlTarget, active: &SqlLogin) -> ApiResult<()> {
+    async fn check(state: &AppState, client: &SqlTarget, active: &Login) -> ApiResult<()> {
         check_login(
             &client.connection,
             &active.username,

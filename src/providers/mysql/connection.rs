@@ -8,9 +8,9 @@ use secrecy::{ExposeSecret, SecretString};
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlDatabaseError, MySqlSslMode};
 use sqlx::{ConnectOptions, Connection};
 
+use crate::connections::target::{saved, unable_to_validate};
 use crate::connections::types::ConnectionType;
 use crate::error::ApiResult;
-use crate::providers::sql::connection::{saved, unable_to_validate};
 use crate::providers::sql::wire::{SqlConnection, SqlConnectionInput};
 use crate::rotation::provider::StepError;
 use crate::state::AppState;
@@ -155,7 +155,7 @@ impl ConnectionType for MysqlApp {
 /// Logs in with a saved connection's credentials and runs `SELECT 1`, if the caller may read
 /// the connection (the console's "Check").
 pub async fn check(state: &AppState, auth: &crate::auth::Auth, id: uuid::Uuid) -> ApiResult<()> {
-    let c = saved(state, auth, id, APP).await?;
+    let c: SqlConnection = saved(state, auth, id, APP).await?;
     check_login(&c, &c.username, &c.password, state.allow_internal_urls)
         .await
         .map_err(unable_to_validate)

@@ -22,10 +22,12 @@ use serde::{Deserialize, Serialize};
 use sqlx::mysql::MySqlConnection;
 use sqlx::{Connection, Executor};
 
+use crate::connections::target;
+use crate::providers::login::Login;
 use crate::providers::mysql::connection::{check_login, connect_as, describe, APP};
-use crate::providers::sql::connection::{self, SqlTarget};
+use crate::providers::sql::connection::SqlTarget;
 use crate::providers::sql::two_users;
-use crate::providers::sql::wire::{SqlLogin, SqlParameters};
+use crate::providers::sql::wire::SqlParameters;
 use crate::rotation::provider::{Phase, RotationModel, RotationType, Run, StepError, StepResult};
 use crate::state::AppState;
 use crate::store::rotations::RotationRow;
@@ -48,12 +50,12 @@ impl RotationType for MysqlCredentials {
     const LAST_ABANDONABLE: Phase = Phase::Prepared;
 
     type Parameters = SqlParameters;
-    type Credential = SqlLogin;
+    type Credential = Login;
     type Journal = MysqlJournal;
     type Client = SqlTarget;
 
     async fn client(state: &AppState, rotation: &RotationRow) -> StepResult<Arc<SqlTarget>> {
-        connection::target(state, rotation, APP, Self::PROVIDER).await
+        target::target(state, rotation, APP, Self::PROVIDER).await
     }
 
     async fn run(phase: Phase, run: &mut MyRun<'_>) -> StepResult {
@@ -88,7 +90,7 @@ impl RotationType for MysqlCredentials {
 }
 
 /// Sets `login`'s password on the server, as the connection's account.
-async fn apply(run: &MyRun<'_>, login: &SqlLogin) -> StepResult {
+async fn apply(run: &MyRun<'_>, login: &Login) -> StepResult {
     let target = &run.client;
     let c = &target.connection;
     let mut conn = connect_as(c, &c.username, &c.password, target.allow_internal).await?;

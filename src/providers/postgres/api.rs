@@ -5,10 +5,11 @@
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
+use crate::providers::login::{Login, LoginMapping};
 use crate::providers::postgres::connection::APP;
 use crate::providers::postgres::rotation::PostgresCredentials;
 use crate::providers::sql::connection::SqlTarget;
-use crate::providers::sql::wire::{SqlLogin, SqlMapping, SqlParameters};
+use crate::providers::sql::wire::SqlParameters;
 use crate::rotation::api::{default_mapping, RotationApi};
 use crate::state::AppState;
 use crate::store::app_connections::ConnectionRow;
@@ -25,7 +26,7 @@ impl RotationApi for PostgresCredentials {
     const REVOKE_DOC: &'static str = "revokeGeneratedCredentials=true gives both users a random password nobody keeps before deleting the rotation: every consumer of them stops logging in.";
 
     type Input = SqlParameters;
-    type Mapping = SqlMapping;
+    type Mapping = LoginMapping;
     const SECRETS: &'static [(&'static str, &'static str)] = &[
         ("username", "POSTGRES_DB_USERNAME"),
         ("password", "POSTGRES_DB_PASSWORD"),
@@ -53,7 +54,7 @@ impl RotationApi for PostgresCredentials {
         })
     }
 
-    async fn check(state: &AppState, client: &SqlTarget, active: &SqlLogin) -> ApiResult<()> {
+    async fn check(state: &AppState, client: &SqlTarget, active: &Login) -> ApiResult<()> {
         client
             .connection
             .check_login(

@@ -8,9 +8,9 @@ use secrecy::{ExposeSecret, SecretString};
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
 use sqlx::{ConnectOptions, Connection, PgConnection};
 
+use crate::connections::target::{saved, unable_to_validate};
 use crate::connections::types::ConnectionType;
 use crate::error::ApiResult;
-use crate::providers::sql::connection::{saved, unable_to_validate};
 use crate::providers::sql::wire::SqlConnectionInput;
 use crate::rotation::provider::StepError;
 use crate::state::AppState;
@@ -167,7 +167,7 @@ impl ConnectionType for PostgresApp {
 /// Logs in with a saved connection's credentials and runs `SELECT 1`, if the caller may read
 /// the connection (the console's "Check").
 pub async fn check(state: &AppState, auth: &crate::auth::Auth, id: uuid::Uuid) -> ApiResult<()> {
-    let c = saved(state, auth, id, APP).await?;
+    let c: PostgresConnection = saved(state, auth, id, APP).await?;
     c.check_login(&c.username, &c.password, state.allow_internal_urls)
         .await
         .map_err(unable_to_validate)

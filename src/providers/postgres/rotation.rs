@@ -21,10 +21,12 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use sqlx::Connection;
 
+use crate::connections::target;
+use crate::providers::login::Login;
 use crate::providers::postgres::connection::{describe, APP};
-use crate::providers::sql::connection::{self, SqlTarget};
+use crate::providers::sql::connection::SqlTarget;
 use crate::providers::sql::two_users;
-use crate::providers::sql::wire::{SqlLogin, SqlParameters};
+use crate::providers::sql::wire::SqlParameters;
 use crate::rotation::provider::{Phase, RotationModel, RotationType, Run, StepError, StepResult};
 use crate::state::AppState;
 use crate::store::rotations::RotationRow;
@@ -47,12 +49,12 @@ impl RotationType for PostgresCredentials {
     const LAST_ABANDONABLE: Phase = Phase::Prepared;
 
     type Parameters = SqlParameters;
-    type Credential = SqlLogin;
+    type Credential = Login;
     type Journal = PgJournal;
     type Client = SqlTarget;
 
     async fn client(state: &AppState, rotation: &RotationRow) -> StepResult<Arc<SqlTarget>> {
-        connection::target(state, rotation, APP, Self::PROVIDER).await
+        target::target(state, rotation, APP, Self::PROVIDER).await
     }
 
     async fn run(phase: Phase, run: &mut PgRun<'_>) -> StepResult {
@@ -85,7 +87,7 @@ impl RotationType for PostgresCredentials {
 }
 
 /// Sets `login`'s password on the server, as the connection's role.
-async fn apply(run: &PgRun<'_>, login: &SqlLogin) -> StepResult {
+async fn apply(run: &PgRun<'_>, login: &Login) -> StepResult {
     let target = &run.client;
     let connection = &target.connection;
     let mut conn = connection

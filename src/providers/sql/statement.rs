@@ -64,7 +64,9 @@ pub fn safe_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 63
         && !name.chars().any(|c| {
-            super::password::FORBIDDEN_SYMBOLS.contains(c) || c.is_whitespace() || c.is_control()
+            crate::providers::password::FORBIDDEN_SYMBOLS.contains(c)
+                || c.is_whitespace()
+                || c.is_control()
         })
 }
 

@@ -4,18 +4,20 @@
 
 use secrecy::SecretString;
 
-use crate::providers::sql::wire::{SqlLogin, SqlParameters};
-use crate::providers::sql::{password, statement};
+use crate::providers::login::Login;
+use crate::providers::password;
+use crate::providers::sql::statement;
+use crate::providers::sql::wire::SqlParameters;
 use crate::rotation::provider::{RotationType, Run, StepError, StepResult};
 use crate::store::rotations::Lifecycle;
 
 /// A rotation type of two users: its parameters and slots are the SQL ones.
-pub trait TwoUsers: RotationType<Parameters = SqlParameters, Credential = SqlLogin> {}
+pub trait TwoUsers: RotationType<Parameters = SqlParameters, Credential = Login> {}
 
-impl<T: RotationType<Parameters = SqlParameters, Credential = SqlLogin>> TwoUsers for T {}
+impl<T: RotationType<Parameters = SqlParameters, Credential = Login>> TwoUsers for T {}
 
 /// The login Prepared chose (Issued and Verified work on it).
-pub fn issued<'r, T: TwoUsers>(run: &'r Run<'_, T>) -> StepResult<&'r SqlLogin> {
+pub fn issued<'r, T: TwoUsers>(run: &'r Run<'_, T>) -> StepResult<&'r Login> {
     run.issued
         .as_ref()
         .ok_or_else(|| StepError::Panicked("no password was prepared".into()))
@@ -46,7 +48,7 @@ pub fn prepare<T: TwoUsers>(run: &mut Run<'_, T>) -> StepResult {
     if let Some(problem) = requirements.problem() {
         return Err(StepError::Fatal(problem));
     }
-    run.issued = Some(SqlLogin {
+    run.issued = Some(Login {
         username,
         password: SecretString::from(password::generate(&requirements)),
     });
@@ -54,12 +56,12 @@ pub fn prepare<T: TwoUsers>(run: &mut Run<'_, T>) -> StepResult {
 }
 
 /// Revoke: a random password nobody keeps for every slot's user (Infisical's revoke).
-pub fn unknown_passwords<T: TwoUsers>(run: &Run<'_, T>) -> Vec<SqlLogin> {
+pub fn unknown_passwords<T: TwoUsers>(run: &Run<'_, T>) -> Vec<Login> {
     let requirements = password::PasswordRequirements::default();
     run.slots
         .items
         .iter()
-        .map(|l| SqlLogin {
+        .map(|l| Login {
             username: l.username.clone(),
             password: SecretString::from(password::generate(&requirements)),
         })
@@ -70,7 +72,7 @@ pub fn unknown_passwords<T: TwoUsers>(run: &Run<'_, T>) -> Vec<SqlLogin> {
 /// for the type's own statement.
 pub fn custom_statements<T: TwoUsers>(
     run: &Run<'_, T>,
-    login: &SqlLogin,
+    login: &Login,
     database: &str,
 ) -> StepResult<Option<Vec<String>>> {
     use secrecy::ExposeSecret;

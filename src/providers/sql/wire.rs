@@ -9,9 +9,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::{Validate, ValidationError};
 
-use crate::providers::sql::{password::PasswordRequirements, statement};
-use crate::rotation::provider::{sealed, Credential};
-use crate::validation::secret_name_rule;
+use crate::providers::password::PasswordRequirements;
+use crate::providers::sql::statement;
+use crate::rotation::provider::sealed;
+use crate::validation::{invalid, not_blank, port_number};
 
 #[derive(Clone, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -49,12 +50,6 @@ impl SqlParameters {
     }
 }
 
-fn invalid(code: &'static str, message: String) -> ValidationError {
-    let mut e = ValidationError::new(code);
-    e.message = Some(message.into());
-    e
-}
-
 fn statement_safe_name(name: &str) -> Result<(), ValidationError> {
     let name = name.trim();
     if name.is_empty() || statement::safe_name(name) {
@@ -78,16 +73,6 @@ fn check_password_requirements(requirements: &PasswordRequirements) -> Result<()
         Some(problem) => Err(invalid("custom", problem)),
         None => Ok(()),
     }
-}
-
-#[derive(Clone, Serialize, Deserialize, Validate, ToSchema)]
-pub struct SqlMapping {
-    #[validate(custom(function = "secret_name_rule"))]
-    #[schema(max_length = 256)]
-    pub username: String,
-    #[validate(custom(function = "secret_name_rule"))]
-    #[schema(max_length = 256)]
-    pub password: String,
 }
 
 /// The `credentials` of a SQL app connection (`username-and-password`, reference §2.1).
@@ -134,63 +119,6 @@ impl SqlConnectionInput {
             .map(str::trim)
             .filter(|c| !c.is_empty())
             .map(str::to_string)
-    }
-}
-
-/// zod trims these fields before `min(1)`: whitespace alone is empty.
-fn not_blank(value: &str) -> Result<(), ValidationError> {
-    if !value.is_empty() && value.trim().is_empty() {
-        return Err(invalid(
-            "too_small",
-            "String must contain at least 1 character(s)".into(),
-        ));
-    }
-    Ok(())
-}
-
-fn port_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u16, D::Error> {
-    let v = serde_json::Value::deserialize(d)?;
-    let n = match &v {
-        serde_json::Value::Number(n) => n.as_f64(),
-        serde_json::Value::String(s) => s.trim().parse::<f64>().ok(),
-        _ => None,
-    };
-    match n {
-        Some(n) if n.fract() == 0.0 && (1.0..=65535.0).contains(&n) => Ok(n as u16),
-        Some(_) => Err(serde::de::Error::custom(
-            "Port must be a whole number from 1 to 65535",
-        )),
-        None => Err(serde::de::Error::custom(
-            "Expected number, received ".to_string()
-                + match v {
-                    serde_json::Value::Null => "null",
-                    serde_json::Value::Bool(_) => "boolean",
-                    serde_json::Value::String(_) => "string",
-                    serde_json::Value::Array(_) => "array",
-                    _ => "object",
-                },
-        )),
-    }
-}
-
-/// One slot of a SQL type: a username and its password.
-#[derive(Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct SqlLogin {
-    pub username: String,
-    #[serde(serialize_with = "sealed::expose")]
-    #[schema(value_type = String)]
-    pub password: SecretString,
-}
-
-impl Credential for SqlLogin {
-    fn secrets(&self) -> Vec<(&'static str, SecretString)> {
-        vec![
-            ("username", SecretString::from(self.username.clone())),
-            ("password", self.password.clone()),
-        ]
-    }
-    fn label(&self) -> String {
-        self.username.clone()
     }
 }
 

@@ -1,7 +1,8 @@
-//! Infisical's password generator (`generatePassword`) and `passwordRequirements`, with one
-//! difference: symbols that could end a SQL literal or identifier, split a statement or open a
-//! template (`' " \ ; { }`, whitespace, control characters) are refused, so a generated
-//! password can always be inlined into a statement safely.
+//! Infisical's password generator (`generatePassword`) and `passwordRequirements`, for SQL,
+//! Redis and LDAP passwords and Redis usernames, with one difference: symbols that could end a
+//! SQL literal or identifier, split a statement or open a template (`' " \ ; { }`, whitespace,
+//! control characters) are refused, so a generated password can always be inlined into a
+//! statement safely.
 
 use rand::seq::SliceRandom;
 use rand::Rng;
