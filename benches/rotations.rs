@@ -20,6 +20,10 @@
 //! rotation; every rotation is an ALTER ROLE on a fresh connection, a fresh login as the user,
 //! and Rotary's journal and publish. `scripts/bench-rotations.sh postgres` prints it beside
 //! pgbench replaying one ALTER ROLE on a fresh scram login per transaction.
+//!
+//! `--redis PORT` rotates `redis-credentials` against the Redis on that loopback port
+//! (`scripts/bench-rotations.sh redis` starts one): every rotation deletes the user of two
+//! rotations ago, creates a new ACL user and logs in as it, each on a fresh connection.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -37,6 +41,9 @@ struct Args {
     per_connection: usize,
     replicas: usize,
     postgres: bool,
+    /// A Redis on this loopback port with a user `bench_manager` (password
+    /// `bench-manager-pw`) that may run ACL SETUSER/DELUSER: rotate `redis-credentials`.
+    redis: Option<u16>,
 }
 
 fn args() -> Args {
@@ -48,6 +55,7 @@ fn args() -> Args {
         per_connection: 4,
         replicas: 1,
         postgres: false,
+        redis: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -67,6 +75,7 @@ fn args() -> Args {
             "--per-connection" => a.per_connection = value,
             "--replicas" => a.replicas = value,
             "--postgres" => a.postgres = value != 0,
+            "--redis" => a.redis = Some(value as u16),
             _ => panic!("unknown flag {flag}; see benches/rotations.rs"),
         }
     }
@@ -139,7 +148,8 @@ fn cpu_seconds(servers: &[Server]) -> [f64; 3] {
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         if let Some((comm, t)) = name.parse::<u32>().ok().and_then(|_| ticks(&name)) {
-            if comm == "postgres" {
+            // The provider's servers: Postgres, or Redis for `--redis`.
+            if comm == "postgres" || comm == "redis-server" {
                 out[1] += t;
             }
         }
@@ -241,7 +251,12 @@ async fn main() {
     .await["project"]["id"]
         .clone();
     let started = Instant::now();
-    let (kind, bodies) = if a.postgres {
+    let (kind, bodies) = if let Some(port) = a.redis {
+        (
+            "redis-credentials",
+            redis_rotations(&http, &base, &token, &project, port, &a).await,
+        )
+    } else if a.postgres {
         (
             "postgres-credentials",
             postgres_rotations(&http, &base, &token, &project, &db, &database_url, &a).await,
@@ -360,7 +375,7 @@ async fn main() {
         "scheduler lag, runs with a free connection slot: p50 {free_p50:.3} s, p99 {free_p99:.3} s"
     );
     println!(
-        "CPU during the burst: rotary {:.1} s, postgres {:.1} s, mock org + benchmark {:.1} s",
+        "CPU during the burst: rotary {:.1} s, postgres (and redis) {:.1} s, mock org + benchmark {:.1} s",
         cpu[0], cpu[1], cpu[2]
     );
     for (i, s) in servers.iter().enumerate() {
@@ -502,4 +517,41 @@ async fn postgres_rotations(
         }));
     }
     bodies
+}
+
+/// Redis rotations against the Redis on `port`: `--connections` connections as its
+/// `bench_manager`, one rotation per permission scope (each a new ACL user per rotation).
+async fn redis_rotations(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    project: &Value,
+    port: u16,
+    a: &Args,
+) -> Vec<Value> {
+    let mut connections = Vec::new();
+    for c in 0..a.connections {
+        let body = json!({"name": format!("cache-{c}"), "method": "username-and-password", "projectId": project,
+            "credentials": {"host": "127.0.0.1", "port": port, "username": "bench_manager",
+                            "password": "bench-manager-pw", "sslEnabled": false, "sslRejectUnauthorized": false}});
+        let made = call(
+            http,
+            format!("{base}/api/v1/app-connections/redis"),
+            Some(token),
+            body,
+        )
+        .await;
+        connections.push(made["appConnection"]["id"].clone());
+    }
+    (0..a.rotations)
+        .map(|i| {
+            json!({
+                "name": format!("rotation-{i}"), "projectId": project,
+                "connectionId": connections[i % a.connections], "environment": "dev",
+                "secretPath": "/", "isAutoRotationEnabled": true, "rotationInterval": 30,
+                "parameters": {"permissionScope": format!("~app{i}:* +@read +@write")},
+                "secretsMapping": {"username": format!("USER_{i}"), "password": format!("PASSWORD_{i}")}
+            })
+        })
+        .collect()
 }

@@ -35,11 +35,11 @@ async function flow(browser, device, viewport) {
   if (device === 'laptop') {
     check((await page.textContent('main')).includes('No rotations here.'), 'no rotation yet');
     await page.click('.links >> text=Connections');
-    await page.fill('#name', 'demo-org');
-    await page.fill('#instanceUrl', process.env.E2E_INSTANCE_URL);
-    await page.fill('#consumerKey', process.env.E2E_CONSUMER_KEY);
-    await page.fill('#consumerSecret', process.env.E2E_CONSUMER_SECRET);
-    await page.click('section:has(#instanceUrl) >> button:text("Create connection")');
+    await page.fill('#salesforce-name', 'demo-org');
+    await page.fill('#salesforce-instanceUrl', process.env.E2E_INSTANCE_URL);
+    await page.fill('#salesforce-consumerKey', process.env.E2E_CONSUMER_KEY);
+    await page.fill('#salesforce-consumerSecret', process.env.E2E_CONSUMER_SECRET);
+    await page.click('details:has(#salesforce-instanceUrl) >> button:text("Create connection")');
     await page.waitForURL('**done=created');
     await page.click('button:text("Check")');
     await page.waitForURL('**done=checked**');

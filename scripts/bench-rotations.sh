@@ -8,6 +8,9 @@
 #                                           0 ms, default caps, then pgbench replaying one
 #                                           ALTER ROLE on a fresh scram login per transaction
 #                                           (bench/pg-alter-login.sql), same client count
+#   scripts/bench-rotations.sh redis        redis-credentials rotations against a throwaway
+#                                           redis-server at 0 ms, then redis-benchmark sending the
+#                                           same commands (ACL SETUSER, ACL DELUSER, AUTH) to it
 #   scripts/bench-rotations.sh burst [N C]  N rotations (10000) over C connections (100), all due
 #                                           at once, 50 ms per call to the org
 #   scripts/bench-rotations.sh -- FLAGS     benches/rotations.rs with FLAGS as given
@@ -66,6 +69,31 @@ case "$mode" in
     PGPASSWORD=pgb-conn-pw "$PGBIN/pgbench" -n -C -c "$CLIENTS" -j 2 -T 10 -f bench/pg-alter-login.sql \
       "postgres://pgb_conn@$HOSTPORT/postgres" 2>&1 | grep -E '^(tps|latency average|number of failed)|ERROR'
     ;;
+  redis)
+    CLIENTS=${CLIENTS:-16}
+    DIR=$(mktemp -d -t rotary-bench-redis.XXXXXX)
+    RPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    redis-server --port "$RPORT" --bind 127.0.0.1 --dir "$DIR" --save '' --appendonly no \
+      --logfile "$DIR/redis.log" --daemonize no &
+    RPID=$!
+    trap 'kill $RPID 2>/dev/null || true; wait $RPID 2>/dev/null || true; rm -rf "$DIR"' EXIT
+    until redis-cli -p "$RPORT" PING >/dev/null 2>&1; do sleep 0.05; done
+    redis-cli -p "$RPORT" ACL SETUSER bench_manager on '>bench-manager-pw' '+acl|setuser' '+acl|deluser' '+acl|save' '~*' >/dev/null
+    bench --redis "$RPORT" --rotations "${ROTATIONS:-2000}" --connections 4 --latency-ms 0 --concurrency "$CLIENTS" --per-connection 4
+    echo
+    echo "== redis-benchmark, $CLIENTS clients, same server: the commands of a rotation (requests/s) =="
+    for cmd in "ACL SETUSER u__rand_int__ reset on >Pw0123456789abcdefghijABCDEFGHIJ0123456789abcdef ~app:* +@read +@write" \
+               "ACL DELUSER u__rand_int__" "AUTH bench_manager bench-manager-pw"; do
+      # -r: a random user name per request; one request at a time per client, as a rotation sends them.
+      # shellcheck disable=SC2086
+      printf '%-30s ' "${cmd%% u__*}"
+      redis-benchmark -p "$RPORT" -c "$CLIENTS" -n 100000 -r 1000000 -q $cmd | tr '\r' '\n' | grep -E 'requests per second' | tail -n 1
+    done
+    echo
+    echo "== the same with a new connection per request (-k 0), as a rotation opens one per step =="
+    # shellcheck disable=SC2086
+    redis-benchmark -p "$RPORT" -c "$CLIENTS" -n 20000 -k 0 -q AUTH bench_manager bench-manager-pw | tr '\r' '\n' | grep -E 'requests per second' | tail -n 1
+    ;;
   burst)
     bench --rotations "${1:-10000}" --connections "${2:-100}" --latency-ms 50 "${@:3}"
     ;;
@@ -73,7 +101,7 @@ case "$mode" in
     bench "$@"
     ;;
   *)
-    echo "usage: $0 throughput | postgres | burst [ROTATIONS CONNECTIONS [FLAGS]] | -- FLAGS" >&2
+    echo "usage: $0 throughput | postgres | redis | burst [ROTATIONS CONNECTIONS [FLAGS]] | -- FLAGS" >&2
     exit 2
     ;;
 esac

@@ -10,10 +10,16 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
+use uuid::Uuid;
 use validator::Validate;
 
+use crate::auth::Auth;
 use crate::error::ApiResult;
+use crate::http::app_connections::AppConnectionView;
+use crate::http::extract::from_value;
 use crate::state::AppState;
+
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 pub trait ConnectionType: Send + Sync + 'static {
     /// The path segment and the `app` field: "salesforce", "postgres".
@@ -38,6 +44,13 @@ pub trait ConnectionType: Send + Sync + 'static {
         input: &Self::Input,
     ) -> impl Future<Output = ApiResult<Self::Credentials>> + Send;
 
+    /// Checks saved credentials against the provider as `validate` does (the console's
+    /// "Check"): a 400 saying why they no longer work.
+    fn check(
+        state: &AppState,
+        credentials: Self::Credentials,
+    ) -> impl Future<Output = ApiResult<()>> + Send;
+
     /// The non-secret part, stored in `public_config` and shown as `credentials`.
     fn public(credentials: &Self::Credentials) -> Value;
 
@@ -55,6 +68,21 @@ pub trait RegisteredConnection: Send + Sync {
     fn methods(&self) -> &'static [&'static str];
     fn routes(&self) -> Router<AppState>;
     fn document(&self, doc: &mut utoipa::openapi::OpenApi);
+    /// `connections::service::create` for a caller that knows the app only at run time (the
+    /// console): the body arrives as the API's JSON and goes through its parsing.
+    fn create<'a>(
+        &'a self,
+        state: &'a AppState,
+        auth: &'a Auth,
+        body: Value,
+    ) -> BoxFuture<'a, ApiResult<AppConnectionView>>;
+    /// Checks a saved connection the caller may read against the provider.
+    fn check<'a>(
+        &'a self,
+        state: &'a AppState,
+        auth: &'a Auth,
+        id: Uuid,
+    ) -> BoxFuture<'a, ApiResult<()>>;
 }
 
 pub struct Entry<C>(std::marker::PhantomData<fn() -> C>);
@@ -86,6 +114,27 @@ impl<C: ConnectionType> RegisteredConnection for Entry<C> {
     }
     fn document(&self, doc: &mut utoipa::openapi::OpenApi) {
         crate::http::app_connections::openapi::document::<C>(doc)
+    }
+    fn create<'a>(
+        &'a self,
+        state: &'a AppState,
+        auth: &'a Auth,
+        body: Value,
+    ) -> BoxFuture<'a, ApiResult<AppConnectionView>> {
+        Box::pin(async move {
+            crate::connections::service::create::<C>(state, auth, from_value(body)?).await
+        })
+    }
+    fn check<'a>(
+        &'a self,
+        state: &'a AppState,
+        auth: &'a Auth,
+        id: Uuid,
+    ) -> BoxFuture<'a, ApiResult<()>> {
+        Box::pin(async move {
+            let credentials = crate::connections::target::saved(state, auth, id, C::APP).await?;
+            C::check(state, credentials).await
+        })
     }
 }
 

@@ -1,7 +1,7 @@
 //! A project's app connections, of every app: list, create (the service checks the
-//! credentials against the provider before saving them: a Salesforce token, a PostgreSQL
-//! login), check (Salesforce: list the org's External Client Apps; PostgreSQL: log in) and
-//! delete. Each form goes through the API's own parsing and validation, and its service.
+//! credentials against the provider before saving them: a Salesforce token, a database or
+//! Redis login), check (Salesforce: list the org's External Client Apps; the others: log in)
+//! and delete; the forms are `forms::CONNECTION_FORMS`. Each form goes through the API's own parsing and validation, and its service.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::forms::{self, ConnectionForm};
 use super::pages;
 use super::session::Session;
 use super::{
@@ -18,67 +19,27 @@ use super::{
     CsrfForm,
 };
 use crate::access::{project_access, Action, Subject};
+use crate::connections::types::{by_app, ConnectionType};
 use crate::error::ApiError;
-use crate::http::extract::from_value;
-use crate::providers::postgres::connection::PostgresApp;
 use crate::providers::salesforce::connection::{oauth_apps, SalesforceApp};
 use crate::state::AppState;
 
-/// The create forms' fields, shown again after an error (never a secret). `app` says which
-/// form was sent.
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Fields {
-    pub csrf: String,
-    pub app: String,
-    pub name: String,
-    pub instance_url: String,
-    pub consumer_key: String,
-    pub consumer_secret: String,
-    pub host: String,
-    pub port: String,
-    pub database: String,
-    pub username: String,
-    pub password: String,
-    pub ssl_enabled: Option<String>,
-    pub ssl_reject_unauthorized: Option<String>,
-    pub ssl_certificate: String,
+/// A connections page's posted create form (`app` says which), or nothing.
+pub type Fields = super::forms::Values;
+
+fn posted(form: Vec<(String, String)>) -> Fields {
+    form.into_iter().collect()
 }
 
-impl Fields {
-    /// The API's create body for the form that was sent.
-    fn body(&self, project: Uuid) -> serde_json::Value {
-        if self.app == POSTGRES {
-            return json!({
-                "name": self.name.trim(),
-                "method": "username-and-password",
-                "projectId": project,
-                "credentials": {
-                    "host": self.host.trim(),
-                    "port": self.port.trim(),
-                    "database": self.database.trim(),
-                    "username": self.username.trim(),
-                    "password": self.password,
-                    "sslEnabled": self.ssl_enabled.is_some(),
-                    "sslRejectUnauthorized": self.ssl_reject_unauthorized.is_some(),
-                    "sslCertificate": self.ssl_certificate,
-                },
-            });
-        }
-        json!({
-            "name": self.name.trim(),
-            "method": "client-credentials",
-            "projectId": project,
-            "credentials": {
-                "instanceUrl": self.instance_url.trim(),
-                "consumerKey": self.consumer_key.trim(),
-                "consumerSecret": self.consumer_secret.trim(),
-            },
-        })
-    }
+/// The API's create body for the form that was sent.
+fn body(form: &ConnectionForm, fields: &Fields, project: Uuid) -> serde_json::Value {
+    json!({
+        "name": fields.get("name").map(|n| n.trim()).unwrap_or_default(),
+        "method": form.method,
+        "projectId": project,
+        "credentials": forms::body(form.fields, fields),
+    })
 }
-
-const POSTGRES: &str = crate::providers::postgres::connection::APP;
 
 fn project_id(raw: &str) -> Result<Uuid, ApiError> {
     raw.parse()
@@ -136,7 +97,7 @@ pub async fn view(
             Some(apps) => {
                 format!("The connection works: Salesforce lists {apps} External Client App(s).")
             }
-            None => "The connection works: it logged in and ran SELECT 1.".to_string(),
+            None => "The connection works: Rotary logged in with it.".to_string(),
         }),
         _ => None,
     };
@@ -162,42 +123,32 @@ pub async fn create(
     State(state): State<AppState>,
     s: Session,
     Path(raw): Path<String>,
-    Form(fields): Form<Fields>,
+    Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Some(refused) = csrf_refusal(
-        &s,
-        &CsrfForm {
-            csrf: fields.csrf.clone(),
-        },
-    ) {
+    let fields = posted(form);
+    let csrf = CsrfForm {
+        csrf: fields.get("csrf").cloned().unwrap_or_default(),
+    };
+    if let Some(refused) = csrf_refusal(&s, &csrf) {
         return refused;
     }
     let id = match project_id(&raw) {
         Ok(id) => id,
         Err(e) => return error_page(Some(&s), e),
     };
-    let created = async {
-        let body = fields.body(id);
-        if fields.app == POSTGRES {
-            return crate::connections::service::create::<PostgresApp>(
-                &state,
-                &s.auth,
-                from_value(body)?,
-            )
-            .await;
-        }
-        let body = from_value(body)?;
-        crate::connections::service::create::<SalesforceApp>(&state, &s.auth, body).await
+    let app = fields.get("app").cloned().unwrap_or_default();
+    let (Some(form), Some(registered)) = (forms::connection_form(&app), by_app(&app)) else {
+        return error_page(
+            Some(&s),
+            ApiError::bad_request(format!("There is no {app:?} connection form")),
+        );
     };
+    let created = registered.create(&state, &s.auth, body(form, &fields, id));
     match created.await {
         Ok(_) => back_to(id, "created"),
         Err(e) => {
             let (status, message) = status_and_message(e);
-            let kept = Fields {
-                consumer_secret: String::new(),
-                password: String::new(),
-                ..fields
-            };
+            let kept = forms::without_secrets(form.fields, fields);
             render(&state, &s, id, &kept, status, None, Some(&message)).await
         }
     }
@@ -229,20 +180,18 @@ async fn on_connection(
             crate::connections::service::delete_of(state, &s.auth, id, None).await?;
             return Ok("deleted".to_string());
         }
-        let row = crate::store::app_connections::find(&state.pool, s.auth.org_id, id).await?;
-        match row.as_ref().map(|r| r.app.as_str()) {
-            Some(POSTGRES) => {
-                crate::providers::postgres::connection::check(state, &s.auth, id).await?;
-                return Ok::<_, ApiError>("checked".to_string());
-            }
-            Some(crate::providers::mysql::connection::APP) => {
-                crate::providers::mysql::connection::check(state, &s.auth, id).await?;
-                return Ok("checked".to_string());
-            }
-            _ => {}
+        let row = crate::store::app_connections::find(&state.pool, s.auth.org_id, id)
+            .await?
+            .ok_or_else(|| crate::http::app_connections::not_found(id))?;
+        if row.app == SalesforceApp::APP {
+            // Listing the org's apps checks the credentials and says what the picker will offer.
+            let apps = oauth_apps(state, &s.auth, id).await?;
+            return Ok(format!("checked&apps={}", apps.len()));
         }
-        let apps = oauth_apps(state, &s.auth, id).await?;
-        Ok(format!("checked&apps={}", apps.len()))
+        let registered =
+            by_app(&row.app).ok_or_else(|| crate::http::app_connections::not_found(id))?;
+        registered.check(state, &s.auth, id).await?;
+        Ok::<_, ApiError>("checked".to_string())
     };
     match result.await {
         Ok(done) => back_to(project, &done),

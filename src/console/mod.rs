@@ -4,7 +4,8 @@
 
 mod connections;
 mod create;
-mod create_postgres;
+mod create_form;
+mod forms;
 mod pages;
 mod rotation;
 pub mod session;
@@ -29,6 +30,7 @@ use session::{Session, SESSION_COOKIE, SIGN_IN_CSRF_COOKIE};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(create_form::routes())
         .route("/", get(home))
         .route("/console", get(home))
         .route("/console/assets/console.css", get(stylesheet))
@@ -39,10 +41,6 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/console/projects/{projectId}/rotations/new",
             get(create::form).post(create::create),
-        )
-        .route(
-            "/console/projects/{projectId}/rotations/new-postgres",
-            get(create_postgres::form).post(create_postgres::create),
         )
         .route(
             "/console/projects/{projectId}/connections",

@@ -108,8 +108,10 @@ pub fn rotations(
             p.links {
                 a.button href={ "/console/projects/" (project.id) "/rotations/new" } { "New Salesforce rotation" }
                 " "
-                a.button href={ "/console/projects/" (project.id) "/rotations/new-postgres" } { "New PostgreSQL rotation" }
-                " "
+                @for form in super::forms::ROTATION_FORMS {
+                    a.button href={ "/console/projects/" (project.id) "/rotations/new-" (form.short) } { "New " (form.title) " rotation" }
+                    " "
+                }
                 a href={ "/console/projects/" (project.id) "/connections" } { "Connections" }
             }
             nav.filters aria-label="Filter by status" {
@@ -219,12 +221,9 @@ pub fn rotation(
                     dt { "Environment / path" } dd { (r.environment.slug) " " code { (r.folder.path) } }
                     @if r.rotation_type == "salesforce-oauth-credentials" {
                         dt { "External Client App" } dd { (r.parameters["appName"].as_str().unwrap_or_default()) " " span.muted { (r.parameters["appId"].as_str().unwrap_or_default()) } }
-                    } @else {
-                        dt { "Users" } dd {
-                            code { (r.parameters["username1"].as_str().unwrap_or_default()) } " and "
-                            code { (r.parameters["username2"].as_str().unwrap_or_default()) }
-                            span.muted { ", used in turn: the previous one keeps working until the next rotation" }
-                        }
+                    } @else if let Some(form) = super::forms::rotation_form(&r.rotation_type) {
+                        @let (label, text) = (form.settings)(&r.parameters);
+                        dt { (label) } dd { (text) }
                     }
                     dt { "Auto-rotation" } dd {
                         @if r.is_auto_rotation_enabled { "every " (r.rotation_interval) " " (unit) " at " (format!("{:02}:{:02}", r.rotate_at_utc.hours, r.rotate_at_utc.minutes)) " UTC" } @else { "off" }
@@ -277,10 +276,10 @@ pub fn rotation(
                                 "Revoke at Salesforce: delete the previous credential Rotary created and disable OAuth on the External Client App. "
                                 strong { "Every consumer of that app stops getting tokens," } " not only Rotary's."
                             }
-                        } @else {
+                        } @else if let Some(form) = super::forms::rotation_form(&r.rotation_type) {
                             span {
-                                "Revoke: give both users a random password nobody keeps. "
-                                strong { "Every consumer of them stops logging in." }
+                                (form.revoke.0)
+                                strong { (form.revoke.1) }
                             }
                         }
                     }
@@ -295,7 +294,7 @@ pub fn connections(
     header: Header<'_>,
     project: &ProjectRow,
     connections: &[ConnectionRow],
-    f: &super::connections::Fields,
+    f: &super::forms::Values,
     notice: Option<&str>,
     error: Option<&str>,
 ) -> Markup {
@@ -336,58 +335,22 @@ pub fn connections(
                     }
                 }
             }
-            section.card {
-                h2 { "New Salesforce connection" }
-                p.hint { "An External Client App of the org with the client-credentials flow on; Rotary gets a token with these credentials before it saves them (encrypted)." }
-                form method="post" action=(base) {
-                    input type="hidden" name="csrf" value=(csrf);
-                    input type="hidden" name="app" value="salesforce";
-                    label for="name" { "Name" }
-                    input #name name="name" value=(if f.app != "postgres" { f.name.as_str() } else { "" }) placeholder="my-org" required;
-                    label for="instanceUrl" { "Instance URL (My Domain)" }
-                    input #instanceUrl name="instanceUrl" value=(f.instance_url) placeholder="https://acme.my.salesforce.com" required;
-                    label for="consumerKey" { "Consumer key" }
-                    input #consumerKey name="consumerKey" value=(f.consumer_key) autocomplete="off" required;
-                    label for="consumerSecret" { "Consumer secret" }
-                    input #consumerSecret name="consumerSecret" type="password" autocomplete="off" required;
-                    button type="submit" { "Create connection" }
-                }
-            }
-            section.card {
-                h2 { "New PostgreSQL connection" }
-                p.hint { "A role with CREATEROLE (on PostgreSQL 16 and later also ADMIN OPTION on each rotated user); Rotary logs in with it and runs SELECT 1 before it saves it (encrypted)." }
-                form method="post" action=(base) {
-                    input type="hidden" name="csrf" value=(csrf);
-                    input type="hidden" name="app" value="postgres";
-                    label for="pg-name" { "Name" }
-                    input #pg-name name="name" value=(if f.app == "postgres" { f.name.as_str() } else { "" }) placeholder="my-database" required;
-                    div.row {
-                        div {
-                            label for="host" { "Host" }
-                            input #host name="host" value=(f.host) placeholder="db.example.com" required;
+            @for form in super::forms::CONNECTION_FORMS {
+                @let posted = f.get("app").map(String::as_str) == Some(form.app);
+                @let values = if posted { f.clone() } else { super::forms::defaults(form.fields) };
+                details.card open[posted || connections.is_empty()] {
+                    summary { "New " (form.title) " connection" }
+                    p.hint { (form.hint) }
+                    form method="post" action=(base) {
+                        input type="hidden" name="csrf" value=(csrf);
+                        input type="hidden" name="app" value=(form.app);
+                        label for={ (form.app) "-name" } { "Name" }
+                        input id={ (form.app) "-name" } name="name" value=(values.get("name").map(String::as_str).unwrap_or_default()) required;
+                        @for field in form.fields {
+                            (super::forms::render(form.app, field, &values))
                         }
-                        div {
-                            label for="port" { "Port" }
-                            input #port name="port" type="number" min="1" max="65535" value=(if f.port.is_empty() { "5432" } else { f.port.as_str() }) required;
-                        }
+                        button type="submit" { "Create connection" }
                     }
-                    label for="database" { "Database" }
-                    input #database name="database" value=(f.database) required;
-                    label for="username" { "Username" }
-                    input #username name="username" value=(f.username) autocomplete="off" required;
-                    label for="password" { "Password" }
-                    input #password name="password" type="password" autocomplete="off" required;
-                    label.check {
-                        input type="checkbox" name="sslEnabled" value="true" checked[f.ssl_enabled.is_some()];
-                        span { "Use TLS" }
-                    }
-                    label.check {
-                        input type="checkbox" name="sslRejectUnauthorized" value="true" checked[f.ssl_reject_unauthorized.is_some()];
-                        span { "Verify the server's certificate and name" }
-                    }
-                    label for="sslCertificate" { "CA certificate (PEM, optional)" }
-                    textarea #sslCertificate name="sslCertificate" rows="3" { (f.ssl_certificate) }
-                    button type="submit" { "Create connection" }
                 }
             }
         },
@@ -397,24 +360,26 @@ pub fn connections(
 /// What a connection reaches, without its secrets.
 fn connection_summary(c: &ConnectionRow) -> String {
     let p = &c.public_config;
+    let title = super::forms::connection_form(&c.app)
+        .map(|f| f.title)
+        .unwrap_or(c.app.as_str());
+    let at = format!(
+        "{}@{}:{}",
+        p["username"].as_str().unwrap_or_default(),
+        p["host"].as_str().unwrap_or_default(),
+        p["port"]
+    );
     match c.app.as_str() {
-        app @ ("postgres" | "mysql") => format!(
-            "{} · {}@{}:{}/{}",
-            if app == "postgres" {
-                "PostgreSQL"
-            } else {
-                "MySQL"
-            },
-            p["username"].as_str().unwrap_or_default(),
-            p["host"].as_str().unwrap_or_default(),
-            p["port"],
-            p["database"].as_str().unwrap_or_default()
-        ),
         "salesforce" => format!(
-            "Salesforce · {}",
+            "{title} · {}",
             p["instanceUrl"].as_str().unwrap_or_default()
         ),
-        other => other.to_string(),
+        _ if p["database"].is_string() => format!(
+            "{title} · {at}/{}",
+            p["database"].as_str().unwrap_or_default()
+        ),
+        _ if p["host"].is_string() => format!("{title} · {at}"),
+        _ => title.to_string(),
     }
 }
 
@@ -532,67 +497,70 @@ fn schedule_fields(auto: bool, interval: &str, rotate_at: &str, unit: &str) -> M
     }
 }
 
-/// What the PostgreSQL create form offers.
-pub struct NewPostgresRotation {
+/// What a type's create form offers (`forms::ROTATION_FORMS`).
+pub struct NewTypedRotation {
     pub project: ProjectRow,
     pub connections: Vec<ConnectionRow>,
     pub environments: Vec<EnvironmentRow>,
+    pub form: &'static super::forms::RotationForm,
+    /// (mapping field, default secret name).
+    pub secrets: &'static [(&'static str, &'static str)],
 }
 
-pub fn new_postgres_rotation(
+pub fn new_typed_rotation(
     header: Header<'_>,
-    v: &NewPostgresRotation,
-    f: &super::create_postgres::Fields,
+    v: &NewTypedRotation,
+    f: &super::forms::Values,
     error: Option<&str>,
     dev_mode: bool,
 ) -> Markup {
     let csrf = header.csrf.to_string();
     let unit = if dev_mode { "minutes" } else { "days" };
-    let base = format!("/console/projects/{}/rotations/new-postgres", v.project.id);
+    let form = v.form;
+    let title = format!("New {} rotation", form.title);
+    let base = format!(
+        "/console/projects/{}/rotations/new-{}",
+        v.project.id, form.short
+    );
+    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
     layout(
-        "New PostgreSQL rotation",
+        &title,
         Some(header),
         html! {
             p.crumbs {
                 a href="/console/projects" { "Projects" } " / "
-                a href={ "/console/projects/" (v.project.id) } { (v.project.name) } " / New PostgreSQL rotation"
+                a href={ "/console/projects/" (v.project.id) } { (v.project.name) } " / " (title)
             }
-            h1 { "New PostgreSQL rotation" }
+            h1 { (title) }
             @if let Some(error) = error { p.error role="alert" { (error) } }
             @if v.connections.is_empty() {
-                p.empty { "This project has no PostgreSQL connection yet: " a href={ "/console/projects/" (v.project.id) "/connections" } { "create one" } " first." }
+                p.empty { "This project has no " (form.title) " connection yet: " a href={ "/console/projects/" (v.project.id) "/connections" } { "create one" } " first." }
             } @else {
                 section.card {
-                    p.hint { "Two existing login roles, used in turn: each rotation gives the inactive one a new password, so the active one keeps working until the next rotation. Rotary manages both passwords from now on." }
+                    p.hint { (form.hint) }
                     form method="post" action=(base) {
                         input type="hidden" name="csrf" value=(csrf);
                         label for="connectionId" { "Connection" }
                         select #connectionId name="connectionId" {
                             @for c in &v.connections {
-                                option value=(c.id) selected[c.id.to_string() == f.connection_id] { (c.name) }
+                                option value=(c.id) selected[c.id.to_string() == get("connectionId")] { (c.name) }
                             }
                         }
                         label for="name" { "Name" }
-                        input #name name="name" value=(f.name) placeholder="my-database-rotation" required;
+                        input #name name="name" value=(get("name")) placeholder={ "my-" (form.short) "-rotation" } required;
                         label for="description" { "Description (optional)" }
-                        input #description name="description" value=(f.description);
-                        div.row {
-                            div {
-                                label for="username1" { "First user" }
-                                input #username1 name="username1" value=(f.username1) placeholder="app_user_1" required;
-                            }
-                            div {
-                                label for="username2" { "Second user" }
-                                input #username2 name="username2" value=(f.username2) placeholder="app_user_2" required;
-                            }
+                        input #description name="description" value=(get("description"));
+                        @for field in form.parameters {
+                            (super::forms::render("p", field, f))
                         }
-                        (placement_fields(&v.environments, &f.environment, &f.secret_path))
-                        label for="usernameName" { "Secret name for the username" }
-                        input #usernameName name="usernameName" value=(f.username_name) required;
-                        label for="passwordName" { "Secret name for the password" }
-                        input #passwordName name="passwordName" value=(f.password_name) required;
-                        (schedule_fields(f.auto_rotation.is_some(), &f.rotation_interval, &f.rotate_at, unit))
-                        p.hint { "Creating the rotation also rotates once, right away: the first user gets a new password, Rotary logs in with it, and writes both secrets." }
+                        (placement_fields(&v.environments, &get("environment"), &get("secretPath")))
+                        @for (field, _) in v.secrets {
+                            @let name = super::create_form::secret_field(field);
+                            label for=(name) { "Secret name for the " (field) }
+                            input id=(name) name=(name) value=(get(&name)) required;
+                        }
+                        (schedule_fields(f.contains_key("autoRotation"), &get("rotationInterval"), &get("rotateAt"), unit))
+                        p.hint { (form.first_run) }
                         button type="submit" { "Create rotation" }
                     }
                 }

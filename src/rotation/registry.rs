@@ -45,6 +45,8 @@ pub trait RegisteredType: Send + Sync {
     fn service(&self) -> &dyn ErasedService;
     /// The labels of the phases a run journals, in order (tests enumerate crash points).
     fn phase_labels(&self) -> Vec<&'static str>;
+    /// (mapping field, default secret name), in the type's order.
+    fn secrets(&self) -> &'static [(&'static str, &'static str)];
     fn execute<'a>(
         &'a self,
         state: &'a AppState,
@@ -206,6 +208,9 @@ impl<T: RotationApi> RegisteredType for Entry<T> {
     }
     fn service(&self) -> &dyn ErasedService {
         self
+    }
+    fn secrets(&self) -> &'static [(&'static str, &'static str)] {
+        T::SECRETS
     }
     fn phase_labels(&self) -> Vec<&'static str> {
         T::PHASES

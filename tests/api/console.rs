@@ -546,6 +546,7 @@ async fn connections_are_created_checked_and_deleted_through_the_api() {
     // Credentials that get no token are refused, and the secret is not echoed back.
     let bad = [
         ("csrf", csrf.as_str()),
+        ("app", "salesforce"),
         ("name", "second-org"),
         ("instanceUrl", w.org_base.as_str()),
         ("consumerKey", w.connector.key.as_str()),
@@ -560,7 +561,7 @@ async fn connections_are_created_checked_and_deleted_through_the_api() {
     assert_eq!(w.app.count("app_connections").await, 1);
 
     let mut good = bad;
-    good[4] = ("consumerSecret", w.connector.secret.as_str());
+    good[5] = ("consumerSecret", w.connector.secret.as_str());
     let r = submit(&w.app, &base, &w.token, &good).await;
     assert_eq!(
         r.headers()["location"],
@@ -751,4 +752,150 @@ async fn postgres_connections_and_rotations_work_from_the_console() {
         r.headers()["location"],
         format!("/console/rotations/{rotation}?done=checked").as_str()
     );
+}
+
+/// The console's forms for a type described in `forms.rs`: the connections page shows the
+/// world's connection and creates another from its form (a wrong secret refused and not
+/// echoed), the type's rotation form creates a rotation with Infisical's secret names as
+/// defaults, and its page shows the parameters and rotates.
+#[cfg(feature = "crash-points")]
+async fn a_type_works_from_the_console<T: crate::suite::Target>(
+    t: &T,
+    short: &str,
+    summary: &str,
+    connection: &[(&str, &str)],
+    secret: (&str, &str),
+    parameters: &[(&str, &str)],
+    shown: &str,
+) {
+    use crate::suite;
+    let (app, token, project) = (t.app(), t.token(), t.project());
+    let base = format!("/console/projects/{project}/connections");
+    let (status, html, _) = page(app, &base, token).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(summary), "{summary} in {html}");
+    let csrf = csrf_field(&html);
+    let mut form: Vec<(&str, &str)> = vec![("csrf", &csrf), ("name", "second")];
+    form.extend_from_slice(connection);
+    form.push((secret.0, "not-the-password"));
+    let r = submit(app, &base, token, &form).await;
+    assert_eq!(r.status(), 400);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Unable to validate connection"), "{html}");
+    assert!(!html.contains("not-the-password"));
+    form.pop();
+    form.push(secret);
+    let r = submit(app, &base, token, &form).await;
+    assert_eq!(
+        r.headers()["location"],
+        format!("{base}?done=created").as_str()
+    );
+
+    let new = format!("/console/projects/{project}/rotations/new-{short}");
+    let (status, html, _) = page(app, &new, token).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains(T::MAPPED[0]), "{html}");
+    let csrf = csrf_field(&html);
+    let connection_id = t.body("x")["connectionId"].as_str().unwrap().to_string();
+    let mut fields: Vec<(&str, &str)> = vec![
+        ("csrf", &csrf),
+        ("connectionId", &connection_id),
+        ("name", "console-rotation"),
+        ("environment", "dev"),
+        ("secretPath", "/"),
+        ("usernameName", "CONSOLE_USER"),
+        ("passwordName", "CONSOLE_PASSWORD"),
+        ("rotationInterval", "30"),
+        ("rotateAt", "00:00"),
+    ];
+    fields.extend_from_slice(parameters);
+    let r = submit(app, &new, token, &fields).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    let pair = app
+        .read_pair(token, project, ["CONSOLE_USER", "CONSOLE_PASSWORD"])
+        .await;
+    let first = [pair.0, pair.1];
+    assert!(t.works(&first).await);
+    let (status, html, _) = page(app, &location, token).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(shown), "{shown} in {html}");
+    let rotation = location
+        .trim_start_matches("/console/rotations/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let csrf = csrf_field(&html);
+    let r = submit(
+        app,
+        &format!("/console/rotations/{rotation}/rotate"),
+        token,
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(
+        r.headers()["location"],
+        format!("/console/rotations/{rotation}?done=rotated").as_str()
+    );
+    let pair = app
+        .read_pair(token, project, ["CONSOLE_USER", "CONSOLE_PASSWORD"])
+        .await;
+    assert_ne!([pair.0.clone(), pair.1.clone()], first);
+    assert!(t.works(&[pair.0, pair.1]).await);
+    let _ = suite::generated(t, &rotation).await;
+}
+
+#[cfg(feature = "crash-points")]
+#[tokio::test]
+async fn redis_connections_and_rotations_work_from_the_console() {
+    let r: crate::suite_targets::Redis = crate::suite::world().await;
+    let port = r.server.port.to_string();
+    a_type_works_from_the_console(
+        &r,
+        "redis",
+        &format!("Redis · {}@127.0.0.1:{port}", r.manager),
+        &[
+            ("app", "redis"),
+            ("host", "127.0.0.1"),
+            ("port", &port),
+            ("username", &r.manager),
+        ],
+        ("password", &r.manager_password),
+        &[("permissionScope", "~suite:* +get")],
+        "<code>~suite:* +get</code>",
+    )
+    .await;
+}
+
+#[cfg(feature = "crash-points")]
+#[tokio::test]
+async fn mysql_connections_and_rotations_work_from_the_console() {
+    let my: crate::suite_targets::Mysql = crate::suite::world().await;
+    let port = my.port.to_string();
+    let conn_role = format!("suite_conn_{}", &my.database["suite_".len()..]);
+    a_type_works_from_the_console(
+        &my,
+        "mysql",
+        &format!("MySQL · {conn_role}@{}:{port}/{}", my.host, my.database),
+        &[
+            ("app", "mysql"),
+            ("host", &my.host),
+            ("port", &port),
+            ("database", &my.database),
+            ("username", &conn_role),
+        ],
+        ("password", &my.conn_password),
+        &[("username1", &my.users[0]), ("username2", &my.users[1])],
+        &format!(
+            "<code>{}</code> and <code>{}</code>",
+            my.users[0], my.users[1]
+        ),
+    )
+    .await;
 }

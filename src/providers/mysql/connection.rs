@@ -8,7 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlDatabaseError, MySqlSslMode};
 use sqlx::{ConnectOptions, Connection};
 
-use crate::connections::target::{saved, unable_to_validate};
+use crate::connections::target::unable_to_validate;
 use crate::connections::types::ConnectionType;
 use crate::error::ApiResult;
 use crate::providers::sql::wire::{SqlConnection, SqlConnectionInput};
@@ -147,16 +147,14 @@ impl ConnectionType for MysqlApp {
         Ok(c)
     }
 
+    /// Logs in with saved credentials and runs `SELECT 1` (the console's "Check").
+    async fn check(state: &AppState, c: SqlConnection) -> ApiResult<()> {
+        check_login(&c, &c.username, &c.password, state.allow_internal_urls)
+            .await
+            .map_err(unable_to_validate)
+    }
+
     fn public(c: &SqlConnection) -> serde_json::Value {
         c.public()
     }
-}
-
-/// Logs in with a saved connection's credentials and runs `SELECT 1`, if the caller may read
-/// the connection (the console's "Check").
-pub async fn check(state: &AppState, auth: &crate::auth::Auth, id: uuid::Uuid) -> ApiResult<()> {
-    let c: SqlConnection = saved(state, auth, id, APP).await?;
-    check_login(&c, &c.username, &c.password, state.allow_internal_urls)
-        .await
-        .map_err(unable_to_validate)
 }

@@ -8,7 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
 use sqlx::{ConnectOptions, Connection, PgConnection};
 
-use crate::connections::target::{saved, unable_to_validate};
+use crate::connections::target::unable_to_validate;
 use crate::connections::types::ConnectionType;
 use crate::error::ApiResult;
 use crate::providers::sql::wire::SqlConnectionInput;
@@ -159,16 +159,14 @@ impl ConnectionType for PostgresApp {
         Ok(connection)
     }
 
+    /// Logs in with saved credentials and runs `SELECT 1` (the console's "Check").
+    async fn check(state: &AppState, c: PostgresConnection) -> ApiResult<()> {
+        c.check_login(&c.username, &c.password, state.allow_internal_urls)
+            .await
+            .map_err(unable_to_validate)
+    }
+
     fn public(c: &PostgresConnection) -> serde_json::Value {
         c.public()
     }
-}
-
-/// Logs in with a saved connection's credentials and runs `SELECT 1`, if the caller may read
-/// the connection (the console's "Check").
-pub async fn check(state: &AppState, auth: &crate::auth::Auth, id: uuid::Uuid) -> ApiResult<()> {
-    let c: PostgresConnection = saved(state, auth, id, APP).await?;
-    c.check_login(&c.username, &c.password, state.allow_internal_urls)
-        .await
-        .map_err(unable_to_validate)
 }

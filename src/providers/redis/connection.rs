@@ -2,7 +2,7 @@
 //! user Rotary logs in as to create and delete the rotated users (`+acl|setuser
 //! +acl|deluser`, and `+acl|save` when the server keeps an ACL file).
 
-use crate::connections::target::{saved, unable_to_validate};
+use crate::connections::target::unable_to_validate;
 use crate::connections::types::ConnectionType;
 use crate::error::ApiResult;
 use crate::providers::redis::client::check_login;
@@ -42,21 +42,19 @@ impl ConnectionType for RedisApp {
         Ok(c)
     }
 
+    /// Logs in (AUTH) with saved credentials (the console's "Check").
+    async fn check(state: &AppState, c: RedisConnection) -> ApiResult<()> {
+        check_login(
+            &c,
+            &c.username,
+            c.password.as_ref(),
+            state.allow_internal_urls,
+        )
+        .await
+        .map_err(unable_to_validate)
+    }
+
     fn public(c: &RedisConnection) -> serde_json::Value {
         c.public()
     }
-}
-
-/// Logs in with a saved connection's credentials, if the caller may read the connection (the
-/// console's "Check").
-pub async fn check(state: &AppState, auth: &crate::auth::Auth, id: uuid::Uuid) -> ApiResult<()> {
-    let c: RedisConnection = saved(state, auth, id, APP).await?;
-    check_login(
-        &c,
-        &c.username,
-        c.password.as_ref(),
-        state.allow_internal_urls,
-    )
-    .await
-    .map_err(unable_to_validate)
 }

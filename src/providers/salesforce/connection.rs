@@ -89,6 +89,26 @@ impl ConnectionType for SalesforceApp {
         })
     }
 
+    /// Gets a token with saved credentials (the console's "Check").
+    async fn check(state: &AppState, c: SalesforceCredentials) -> ApiResult<()> {
+        crate::providers::url_guard::check_literal(&c.instance_url, state.allow_internal_urls)
+            .map_err(|e| {
+                ApiError::bad_request(format!("The app connection cannot be used: {e}"))
+            })?;
+        SalesforceClient::new(
+            state.provider_http.clone(),
+            &c.instance_url,
+            &c.consumer_key,
+            c.consumer_secret,
+        )
+        .fetch_token()
+        .await
+        .map(drop)
+        .map_err(|e| {
+            ApiError::bad_request(format!("Failed to validate credentials: {}", e.message))
+        })
+    }
+
     fn public(credentials: &SalesforceCredentials) -> Value {
         json!({"instanceUrl": credentials.instance_url})
     }

@@ -1,0 +1,353 @@
+//! What the console's forms ask for: one description per app connection and per rotation
+//! type (the Salesforce rotation has a form of its own, `create.rs`: it picks an External
+//! Client App). Each field is named as the API names it, so a filled form becomes the API's
+//! JSON body and goes through its parsing and validation; a new type adds an entry here.
+
+use std::collections::HashMap;
+
+use maud::{html, Markup};
+use serde_json::{Map, Value};
+
+/// How a field is entered, and how its value reaches the body.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    /// A trimmed string.
+    Text,
+    /// A string as typed, never shown again.
+    Secret,
+    /// A number typed as text (the API coerces it, as zod does).
+    Number,
+    /// A boolean: checked or not.
+    Check,
+    /// A multi-line string (a PEM certificate).
+    Pem,
+}
+
+pub struct Field {
+    /// The API's field (`credentials.<name>` or `parameters.<name>`) and the form's.
+    pub name: &'static str,
+    pub label: &'static str,
+    pub input: Input,
+    /// What a new form shows ("true" checks a box).
+    pub default: &'static str,
+    pub placeholder: &'static str,
+    /// Left empty, an optional field is left out of the body.
+    pub required: bool,
+}
+
+const fn field(name: &'static str, label: &'static str, input: Input) -> Field {
+    Field {
+        name,
+        label,
+        input,
+        default: "",
+        placeholder: "",
+        required: !matches!(input, Input::Check | Input::Pem),
+    }
+}
+
+const fn with(mut f: Field, default: &'static str, placeholder: &'static str) -> Field {
+    f.default = default;
+    f.placeholder = placeholder;
+    f
+}
+
+const fn optional(mut f: Field) -> Field {
+    f.required = false;
+    f
+}
+
+/// An app's create form on the connections page.
+pub struct ConnectionForm {
+    pub app: &'static str,
+    pub title: &'static str,
+    pub method: &'static str,
+    pub hint: &'static str,
+    pub fields: &'static [Field],
+}
+
+const TLS: [Field; 3] = [
+    with(field("sslEnabled", "Use TLS", Input::Check), "", ""),
+    with(
+        field(
+            "sslRejectUnauthorized",
+            "Verify the server's certificate and name",
+            Input::Check,
+        ),
+        "true",
+        "",
+    ),
+    field(
+        "sslCertificate",
+        "CA certificate (PEM, optional)",
+        Input::Pem,
+    ),
+];
+
+const fn sql_fields(port: &'static str, host: &'static str) -> [Field; 8] {
+    let [tls1, tls2, tls3] = TLS;
+    [
+        with(field("host", "Host", Input::Text), "", host),
+        with(field("port", "Port", Input::Number), port, ""),
+        field("database", "Database", Input::Text),
+        field("username", "Username", Input::Text),
+        field("password", "Password", Input::Secret),
+        tls1,
+        tls2,
+        tls3,
+    ]
+}
+
+pub static CONNECTION_FORMS: &[ConnectionForm] = &[
+    ConnectionForm {
+        app: "salesforce",
+        title: "Salesforce",
+        method: "client-credentials",
+        hint: "An External Client App of the org with the client-credentials flow on; Rotary gets a token with these credentials before it saves them (encrypted).",
+        fields: &[
+            with(
+                field("instanceUrl", "Instance URL (My Domain)", Input::Text),
+                "",
+                "https://acme.my.salesforce.com",
+            ),
+            field("consumerKey", "Consumer key", Input::Text),
+            field("consumerSecret", "Consumer secret", Input::Secret),
+        ],
+    },
+    ConnectionForm {
+        app: "postgres",
+        title: "PostgreSQL",
+        method: "username-and-password",
+        hint: "A role with CREATEROLE (on PostgreSQL 16 and later also ADMIN OPTION on each rotated user); Rotary logs in with it and runs SELECT 1 before it saves it (encrypted).",
+        fields: &sql_fields("5432", "db.example.com"),
+    },
+    ConnectionForm {
+        app: "mysql",
+        title: "MySQL",
+        method: "username-and-password",
+        hint: "An account with CREATE USER (and SELECT on mysql.user, so Rotary finds each user's host entry); Rotary logs in with it and runs SELECT 1 before it saves it (encrypted).",
+        fields: &sql_fields("3306", "db.example.com"),
+    },
+    ConnectionForm {
+        app: "redis",
+        title: "Redis",
+        method: "username-and-password",
+        hint: "An ACL user with +acl|setuser +acl|deluser (and +acl|save when the server keeps an ACL file); Rotary logs in with it (AUTH) before it saves it (encrypted).",
+        fields: &{
+            let [tls1, tls2, tls3] = TLS;
+            [
+                with(field("host", "Host", Input::Text), "", "cache.example.com"),
+                with(field("port", "Port", Input::Number), "6379", ""),
+                field("username", "ACL user", Input::Text),
+                optional(field("password", "Password (empty for a nopass user)", Input::Secret)),
+                tls1,
+                tls2,
+                tls3,
+            ]
+        },
+    },
+];
+
+pub fn connection_form(app: &str) -> Option<&'static ConnectionForm> {
+    CONNECTION_FORMS.iter().find(|f| f.app == app)
+}
+
+/// A rotation type's create form (`/console/projects/{id}/rotations/new-{short}`).
+pub struct RotationForm {
+    pub slug: &'static str,
+    pub short: &'static str,
+    pub title: &'static str,
+    pub hint: &'static str,
+    /// What creating it does right away.
+    pub first_run: &'static str,
+    pub parameters: &'static [Field],
+    /// What the rotation's page says of its parameters, and its revoke checkbox.
+    pub settings: fn(&Value) -> (&'static str, Markup),
+    pub revoke: (&'static str, &'static str),
+}
+
+fn two_users(p: &Value) -> (&'static str, Markup) {
+    (
+        "Users",
+        html! {
+            code { (p["username1"].as_str().unwrap_or_default()) } " and "
+            code { (p["username2"].as_str().unwrap_or_default()) }
+            span.muted { ", used in turn: the previous one keeps working until the next rotation" }
+        },
+    )
+}
+
+fn redis_scope(p: &Value) -> (&'static str, Markup) {
+    (
+        "Permission scope",
+        html! {
+            code { (p["permissionScope"].as_str().unwrap_or_default()) }
+            span.muted { ": each rotation creates a new ACL user with it; the previous one keeps working until the next rotation" }
+        },
+    )
+}
+
+const TWO_USERS: [Field; 2] = [
+    with(
+        field("username1", "First user", Input::Text),
+        "",
+        "app_user_1",
+    ),
+    with(
+        field("username2", "Second user", Input::Text),
+        "",
+        "app_user_2",
+    ),
+];
+
+const TWO_USERS_HINT: &str = "Two existing users, used in turn: each rotation gives the inactive one a new password, so the active one keeps working until the next rotation. Rotary manages both passwords from now on.";
+const TWO_USERS_FIRST: &str = "Creating the rotation also rotates once, right away: the first user gets a new password, Rotary logs in with it, and writes both secrets.";
+const TWO_USERS_REVOKE: (&str, &str) = (
+    "Revoke: give both users a random password nobody keeps. ",
+    "Every consumer of them stops logging in.",
+);
+
+pub static ROTATION_FORMS: &[RotationForm] = &[
+    RotationForm {
+        slug: "postgres-credentials",
+        short: "postgres",
+        title: "PostgreSQL",
+        hint: TWO_USERS_HINT,
+        first_run: TWO_USERS_FIRST,
+        parameters: &TWO_USERS,
+        settings: two_users,
+        revoke: TWO_USERS_REVOKE,
+    },
+    RotationForm {
+        slug: "mysql-credentials",
+        short: "mysql",
+        title: "MySQL",
+        hint: TWO_USERS_HINT,
+        first_run: TWO_USERS_FIRST,
+        parameters: &TWO_USERS,
+        settings: two_users,
+        revoke: TWO_USERS_REVOKE,
+    },
+    RotationForm {
+        slug: "redis-credentials",
+        short: "redis",
+        title: "Redis",
+        hint: "Each rotation creates a new ACL user with a generated name and password and these rules, and deletes the user of two rotations ago: the previous user keeps working until the next rotation.",
+        first_run: "Creating the rotation also creates the first user right away: Rotary logs in as it and writes both secrets.",
+        parameters: &[with(
+            field("permissionScope", "Permission scope (ACL rules)", Input::Text),
+            "~* +@all",
+            "~app:* +@read +@write",
+        )],
+        settings: redis_scope,
+        revoke: (
+            "Revoke: delete the ACL users this rotation holds. ",
+            "Every consumer of them stops logging in.",
+        ),
+    },
+];
+
+pub fn rotation_form(short_or_slug: &str) -> Option<&'static RotationForm> {
+    ROTATION_FORMS
+        .iter()
+        .find(|f| f.short == short_or_slug || f.slug == short_or_slug)
+}
+
+/// A posted form (or a new one's defaults): field name → value; an unchecked box is absent.
+pub type Values = HashMap<String, String>;
+
+/// A new form's values: each field's default.
+pub fn defaults(fields: &[Field]) -> Values {
+    fields
+        .iter()
+        .filter(|f| !f.default.is_empty())
+        .map(|f| (f.name.to_string(), f.default.to_string()))
+        .collect()
+}
+
+/// The body's object for `fields` from a posted form.
+pub fn body(fields: &[Field], form: &Values) -> Value {
+    let mut out = Map::new();
+    for f in fields {
+        let raw = form.get(f.name).map(String::as_str).unwrap_or_default();
+        let value = match f.input {
+            Input::Check => Value::Bool(form.contains_key(f.name)),
+            Input::Secret if raw.is_empty() && !f.required => continue,
+            Input::Secret => Value::String(raw.to_string()),
+            _ if raw.trim().is_empty() && !f.required => continue,
+            _ => Value::String(raw.trim().to_string()),
+        };
+        out.insert(f.name.to_string(), value);
+    }
+    Value::Object(out)
+}
+
+/// What a form shows again after an error: everything but its secrets.
+pub fn without_secrets(fields: &[Field], mut form: Values) -> Values {
+    for f in fields.iter().filter(|f| f.input == Input::Secret) {
+        form.remove(f.name);
+    }
+    form
+}
+
+/// One field's label and input; `prefix` keeps ids unique on a page of several forms.
+pub fn render(prefix: &str, f: &Field, values: &Values) -> Markup {
+    let id = format!("{prefix}-{}", f.name);
+    let value = values.get(f.name).map(String::as_str).unwrap_or_default();
+    html! {
+        @match f.input {
+            Input::Check => {
+                label.check {
+                    input id=(id) type="checkbox" name=(f.name) value="true" checked[values.contains_key(f.name)];
+                    span { (f.label) }
+                }
+            }
+            Input::Pem => {
+                label for=(id) { (f.label) }
+                textarea id=(id) name=(f.name) rows="3" { (value) }
+            }
+            Input::Secret => {
+                label for=(id) { (f.label) }
+                input id=(id) name=(f.name) type="password" autocomplete="off" required[f.required];
+            }
+            Input::Number => {
+                label for=(id) { (f.label) }
+                input id=(id) name=(f.name) type="number" min="1" max="65535" value=(value) required[f.required];
+            }
+            Input::Text => {
+                label for=(id) { (f.label) }
+                input id=(id) name=(f.name) value=(value) placeholder=(f.placeholder) autocomplete="off" required[f.required];
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_form_becomes_the_api_s_body() {
+        let redis = connection_form("redis").unwrap();
+        let mut form = Values::new();
+        for (k, v) in [
+            ("host", " cache "),
+            ("port", "6380"),
+            ("username", "mgr"),
+            ("password", ""),
+            ("sslEnabled", "true"),
+        ] {
+            form.insert(k.into(), v.into());
+        }
+        assert_eq!(
+            body(redis.fields, &form),
+            serde_json::json!({"host": "cache", "port": "6380", "username": "mgr",
+                               "sslEnabled": true, "sslRejectUnauthorized": false})
+        );
+        let shown = without_secrets(redis.fields, form);
+        assert!(!shown.contains_key("password"));
+        let fresh = defaults(redis.fields);
+        assert_eq!(fresh["port"], "6379");
+        assert_eq!(fresh["sslRejectUnauthorized"], "true");
+    }
+}
