@@ -21,6 +21,10 @@
 //! and Rotary's journal and publish. `scripts/bench-rotations.sh postgres` prints it beside
 //! pgbench replaying one ALTER ROLE on a fresh scram login per transaction.
 //!
+//! `--mysql 1` rotates `mysql-credentials` against the MySQL or MariaDB of `MYSQL_URL`
+//! (`scripts/bench-rotations.sh mysql` starts one), then measures the server alone replaying a
+//! rotation's statements from as many clients.
+//!
 //! `--redis PORT` rotates `redis-credentials` against the Redis on that loopback port
 //! (`scripts/bench-rotations.sh redis` starts one): every rotation deletes the user of two
 //! rotations ago, creates a new ACL user and logs in as it, each on a fresh connection.
@@ -44,6 +48,8 @@ struct Args {
     /// A Redis on this loopback port with a user `bench_manager` (password
     /// `bench-manager-pw`) that may run ACL SETUSER/DELUSER: rotate `redis-credentials`.
     redis: Option<u16>,
+    /// Rotate `mysql-credentials` against the MySQL or MariaDB of `MYSQL_URL` (root).
+    mysql: bool,
 }
 
 fn args() -> Args {
@@ -56,6 +62,7 @@ fn args() -> Args {
         replicas: 1,
         postgres: false,
         redis: None,
+        mysql: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -76,6 +83,7 @@ fn args() -> Args {
             "--replicas" => a.replicas = value,
             "--postgres" => a.postgres = value != 0,
             "--redis" => a.redis = Some(value as u16),
+            "--mysql" => a.mysql = value != 0,
             _ => panic!("unknown flag {flag}; see benches/rotations.rs"),
         }
     }
@@ -149,7 +157,11 @@ fn cpu_seconds(servers: &[Server]) -> [f64; 3] {
         let name = entry.file_name().to_string_lossy().into_owned();
         if let Some((comm, t)) = name.parse::<u32>().ok().and_then(|_| ticks(&name)) {
             // The provider's servers: Postgres, or Redis for `--redis`.
-            if comm == "postgres" || comm == "redis-server" {
+            if comm == "postgres"
+                || comm == "redis-server"
+                || comm == "mariadbd"
+                || comm == "mysqld"
+            {
                 out[1] += t;
             }
         }
@@ -255,6 +267,11 @@ async fn main() {
         (
             "redis-credentials",
             redis_rotations(&http, &base, &token, &project, port, &a).await,
+        )
+    } else if a.mysql {
+        (
+            "mysql-credentials",
+            mysql_rotations(&http, &base, &token, &project, &a).await,
         )
     } else if a.postgres {
         (
@@ -375,7 +392,7 @@ async fn main() {
         "scheduler lag, runs with a free connection slot: p50 {free_p50:.3} s, p99 {free_p99:.3} s"
     );
     println!(
-        "CPU during the burst: rotary {:.1} s, postgres (and redis) {:.1} s, mock org + benchmark {:.1} s",
+        "CPU during the burst: rotary {:.1} s, the database servers (postgres, and redis or mariadb) {:.1} s, mock org + benchmark {:.1} s",
         cpu[0], cpu[1], cpu[2]
     );
     for (i, s) in servers.iter().enumerate() {
@@ -383,6 +400,12 @@ async fn main() {
             "replica {i}: resident memory {:.1} MB",
             rss_mb(s.child.id())
         );
+    }
+    if a.mysql {
+        mysql_floor(&a).await;
+    }
+    if let Some(port) = a.redis {
+        redis_floor(&a, port).await;
     }
     if statements {
         let top: Vec<(i64, f64, String)> = sqlx::query_as(
@@ -554,4 +577,224 @@ async fn redis_rotations(
             })
         })
         .collect()
+}
+
+fn mysql_url() -> (String, String, u16) {
+    let url = std::env::var("MYSQL_URL").expect("MYSQL_URL (scripts/with-mariadb.sh gives one)");
+    let rest = url.split_once('@').unwrap().1;
+    let (hostport, _) = rest.split_once('/').unwrap();
+    let (host, port) = hostport.split_once(':').unwrap();
+    (url.clone(), host.to_string(), port.parse().unwrap())
+}
+
+async fn mysql_admin() -> sqlx::MySqlPool {
+    use sqlx::ConnectOptions;
+    let options = mysql_url()
+        .0
+        .parse::<sqlx::mysql::MySqlConnectOptions>()
+        .unwrap()
+        .log_statements(log::LevelFilter::Off);
+    sqlx::mysql::MySqlPoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+        .unwrap()
+}
+
+/// MySQL rotations: `--connections` accounts with CREATE USER (and SELECT on mysql.user),
+/// two accounts per rotation.
+async fn mysql_rotations(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    project: &Value,
+    a: &Args,
+) -> Vec<Value> {
+    let (_, host, port) = mysql_url();
+    let admin = mysql_admin().await;
+    sqlx::raw_sql("CREATE DATABASE IF NOT EXISTS bench")
+        .execute(&admin)
+        .await
+        .unwrap();
+    let mut connections = Vec::new();
+    for c in 0..a.connections {
+        for sql in [
+            format!("CREATE USER 'bench_conn_{c}'@'%' IDENTIFIED BY 'bench-conn-pw-{c}'"),
+            format!("GRANT CREATE USER ON *.* TO 'bench_conn_{c}'@'%'"),
+            format!("GRANT SELECT ON mysql.user TO 'bench_conn_{c}'@'%'"),
+            format!("GRANT SELECT ON bench.* TO 'bench_conn_{c}'@'%'"),
+        ] {
+            sqlx::raw_sql(&sql).execute(&admin).await.unwrap();
+        }
+        let body = json!({"name": format!("db-{c}"), "method": "username-and-password", "projectId": project,
+            "credentials": {"host": host, "port": port, "database": "bench", "username": format!("bench_conn_{c}"),
+                            "password": format!("bench-conn-pw-{c}"), "sslEnabled": false, "sslRejectUnauthorized": false}});
+        let made = call(
+            http,
+            format!("{base}/api/v1/app-connections/mysql"),
+            Some(token),
+            body,
+        )
+        .await;
+        connections.push(made["appConnection"]["id"].clone());
+    }
+    let mut bodies = Vec::new();
+    for i in 0..a.rotations {
+        let users = [format!("bench_u{i}_a"), format!("bench_u{i}_b")];
+        for user in &users {
+            for sql in [
+                format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'initial'"),
+                format!("GRANT SELECT ON bench.* TO '{user}'@'%'"),
+            ] {
+                sqlx::raw_sql(&sql).execute(&admin).await.unwrap();
+            }
+        }
+        bodies.push(json!({
+            "name": format!("rotation-{i}"), "projectId": project,
+            "connectionId": connections[i % a.connections], "environment": "dev",
+            "secretPath": "/", "isAutoRotationEnabled": true, "rotationInterval": 30,
+            "parameters": {"username1": users[0], "username2": users[1]},
+            "secretsMapping": {"username": format!("USER_{i}"), "password": format!("PASSWORD_{i}")}
+        }));
+    }
+    bodies
+}
+
+/// The server's own rate for a MySQL rotation's statements, in the same run: per client, a
+/// fresh login as a connection account, the host lookup and ALTER USER on a user of its own,
+/// then a fresh login as that user and SELECT 1 (what Issued and Verified send), for 10 s.
+async fn mysql_floor(a: &Args) {
+    use sqlx::{ConnectOptions, Connection, Executor};
+    let (_, host, port) = mysql_url();
+    let admin = mysql_admin().await;
+    for c in 0..a.concurrency {
+        for sql in [
+            format!("CREATE USER 'floor_conn_{c}'@'%' IDENTIFIED BY 'floor-conn-pw'"),
+            format!("GRANT CREATE USER ON *.* TO 'floor_conn_{c}'@'%'"),
+            format!("GRANT SELECT ON mysql.user TO 'floor_conn_{c}'@'%'"),
+            format!("GRANT SELECT ON bench.* TO 'floor_conn_{c}'@'%'"),
+            format!("CREATE USER 'floor_u{c}'@'%' IDENTIFIED BY 'initial'"),
+            format!("GRANT SELECT ON bench.* TO 'floor_u{c}'@'%'"),
+        ] {
+            sqlx::raw_sql(&sql).execute(&admin).await.unwrap();
+        }
+    }
+    let host: &'static str = Box::leak(host.into_boxed_str());
+    let options = move |user: &str, password: &str| {
+        sqlx::mysql::MySqlConnectOptions::new()
+            .host(host)
+            .port(port)
+            .database("bench")
+            .username(user)
+            .password(password)
+            .log_statements(log::LevelFilter::Off)
+    };
+    let until = Instant::now() + Duration::from_secs(10);
+    let mut set = tokio::task::JoinSet::new();
+    for c in 0..a.concurrency {
+        let conn_options = options(&format!("floor_conn_{c}"), "floor-conn-pw");
+        let user = format!("floor_u{c}");
+        set.spawn(async move {
+            let mut done = 0u64;
+            while Instant::now() < until {
+                let password = format!("pw-{done}-{}", uuid::Uuid::new_v4().simple());
+                let mut conn = sqlx::mysql::MySqlConnection::connect_with(&conn_options)
+                    .await
+                    .unwrap();
+                let _: Vec<String> =
+                    sqlx::query_scalar("SELECT CAST(Host AS CHAR) FROM mysql.user WHERE User = ?")
+                        .bind(&user)
+                        .fetch_all(&mut conn)
+                        .await
+                        .unwrap();
+                conn.execute(
+                    format!("ALTER USER '{user}'@'%' IDENTIFIED BY '{password}'").as_str(),
+                )
+                .await
+                .unwrap();
+                let _ = conn.close().await;
+                let mut login =
+                    sqlx::mysql::MySqlConnection::connect_with(&options(&user, &password))
+                        .await
+                        .unwrap();
+                sqlx::query("SELECT 1").execute(&mut login).await.unwrap();
+                let _ = login.close().await;
+                done += 1;
+            }
+            done
+        });
+    }
+    let total: u64 = set.join_all().await.into_iter().sum();
+    println!(
+        "the server alone, same run: a rotation's MySQL statements (a fresh login, the host lookup, ALTER USER; a fresh login as the user, SELECT 1), {} clients, 10 s: {:.0}/s",
+        a.concurrency,
+        total as f64 / 10.0
+    );
+}
+
+/// The server's own rate for a Redis rotation's commands, in the same run: per client, as
+/// the rotation sends them, a fresh connection and AUTH as the manager, ACL DELUSER of the
+/// user of two rounds ago; another, ACL SETUSER of a new user and ACL SAVE; a fresh
+/// connection and AUTH as the new user; for 10 s.
+async fn redis_floor(a: &Args, port: u16) {
+    async fn login(port: u16, user: &str, password: &str) -> redis::aio::MultiplexedConnection {
+        let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap();
+        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        redis::cmd("AUTH")
+            .arg(user)
+            .arg(password)
+            .query_async::<()>(&mut conn)
+            .await
+            .unwrap();
+        conn
+    }
+    let until = Instant::now() + Duration::from_secs(10);
+    let mut set = tokio::task::JoinSet::new();
+    for c in 0..a.concurrency {
+        set.spawn(async move {
+            let mut done = 0u64;
+            while Instant::now() < until {
+                let user = format!("floor_{c}_{done}");
+                let password = uuid::Uuid::new_v4().simple().to_string();
+                let mut conn = login(port, "bench_manager", "bench-manager-pw").await;
+                let old = format!("floor_{c}_{}", done.wrapping_sub(2));
+                let _: i64 = redis::cmd("ACL")
+                    .arg("DELUSER")
+                    .arg(&old)
+                    .query_async(&mut conn)
+                    .await
+                    .unwrap();
+                drop(conn);
+                let mut conn = login(port, "bench_manager", "bench-manager-pw").await;
+                redis::cmd("ACL")
+                    .arg(&[
+                        "SETUSER",
+                        &user,
+                        "reset",
+                        "on",
+                        &format!(">{password}"),
+                        "~app:*",
+                        "+@read",
+                        "+@write",
+                    ])
+                    .query_async::<()>(&mut conn)
+                    .await
+                    .unwrap();
+                let _ = redis::cmd("ACL")
+                    .arg("SAVE")
+                    .query_async::<()>(&mut conn)
+                    .await;
+                drop(conn);
+                drop(login(port, &user, &password).await);
+                done += 1;
+            }
+            done
+        });
+    }
+    let total: u64 = set.join_all().await.into_iter().sum();
+    println!(
+        "the server alone, same run: a rotation's Redis commands (AUTH, ACL DELUSER; AUTH, ACL SETUSER, ACL SAVE; AUTH as the new user, each on a fresh connection), {} clients, 10 s: {:.0}/s",
+        a.concurrency,
+        total as f64 / 10.0
+    );
 }

@@ -8,9 +8,12 @@
 #                                           0 ms, default caps, then pgbench replaying one
 #                                           ALTER ROLE on a fresh scram login per transaction
 #                                           (bench/pg-alter-login.sql), same client count
+#   scripts/bench-rotations.sh mysql        mysql-credentials rotations against a throwaway
+#                                           MariaDB (scripts/with-mariadb.sh) at 0 ms, then the
+#                                           server alone replaying a rotation's statements
 #   scripts/bench-rotations.sh redis        redis-credentials rotations against a throwaway
-#                                           redis-server at 0 ms, then redis-benchmark sending the
-#                                           same commands (ACL SETUSER, ACL DELUSER, AUTH) to it
+#                                           redis-server at 0 ms, then the server alone replaying
+#                                           a rotation's commands from as many clients
 #   scripts/bench-rotations.sh burst [N C]  N rotations (10000) over C connections (100), all due
 #                                           at once, 50 ms per call to the org
 #   scripts/bench-rotations.sh -- FLAGS     benches/rotations.rs with FLAGS as given
@@ -69,6 +72,11 @@ case "$mode" in
     PGPASSWORD=pgb-conn-pw "$PGBIN/pgbench" -n -C -c "$CLIENTS" -j 2 -T 10 -f bench/pg-alter-login.sql \
       "postgres://pgb_conn@$HOSTPORT/postgres" 2>&1 | grep -E '^(tps|latency average|number of failed)|ERROR'
     ;;
+  mysql)
+    CLIENTS=${CLIENTS:-16}
+    scripts/with-mariadb.sh cargo bench --locked --quiet --bench rotations -- --mysql 1 \
+      --rotations "${ROTATIONS:-1000}" --connections 4 --latency-ms 0 --concurrency "$CLIENTS" --per-connection 4
+    ;;
   redis)
     CLIENTS=${CLIENTS:-16}
     DIR=$(mktemp -d -t rotary-bench-redis.XXXXXX)
@@ -80,19 +88,6 @@ case "$mode" in
     until redis-cli -p "$RPORT" PING >/dev/null 2>&1; do sleep 0.05; done
     redis-cli -p "$RPORT" ACL SETUSER bench_manager on '>bench-manager-pw' '+acl|setuser' '+acl|deluser' '+acl|save' '~*' >/dev/null
     bench --redis "$RPORT" --rotations "${ROTATIONS:-2000}" --connections 4 --latency-ms 0 --concurrency "$CLIENTS" --per-connection 4
-    echo
-    echo "== redis-benchmark, $CLIENTS clients, same server: the commands of a rotation (requests/s) =="
-    for cmd in "ACL SETUSER u__rand_int__ reset on >Pw0123456789abcdefghijABCDEFGHIJ0123456789abcdef ~app:* +@read +@write" \
-               "ACL DELUSER u__rand_int__" "AUTH bench_manager bench-manager-pw"; do
-      # -r: a random user name per request; one request at a time per client, as a rotation sends them.
-      # shellcheck disable=SC2086
-      printf '%-30s ' "${cmd%% u__*}"
-      redis-benchmark -p "$RPORT" -c "$CLIENTS" -n 100000 -r 1000000 -q $cmd | tr '\r' '\n' | grep -E 'requests per second' | tail -n 1
-    done
-    echo
-    echo "== the same with a new connection per request (-k 0), as a rotation opens one per step =="
-    # shellcheck disable=SC2086
-    redis-benchmark -p "$RPORT" -c "$CLIENTS" -n 20000 -k 0 -q AUTH bench_manager bench-manager-pw | tr '\r' '\n' | grep -E 'requests per second' | tail -n 1
     ;;
   burst)
     bench --rotations "${1:-10000}" --connections "${2:-100}" --latency-ms 50 "${@:3}"
@@ -101,7 +96,7 @@ case "$mode" in
     bench "$@"
     ;;
   *)
-    echo "usage: $0 throughput | postgres | redis | burst [ROTATIONS CONNECTIONS [FLAGS]] | -- FLAGS" >&2
+    echo "usage: $0 throughput | postgres | mysql | redis | burst [ROTATIONS CONNECTIONS [FLAGS]] | -- FLAGS" >&2
     exit 2
     ;;
 esac

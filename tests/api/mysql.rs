@@ -127,3 +127,29 @@ async fn without_mysql_user_the_percent_account_is_altered() {
     );
     assert_eq!(my.app.count("secret_rotations").await, 1);
 }
+
+/// A user that may not use the connection's database is named, with what to grant: the run
+/// cannot verify its login (found by the benchmark, whose users had no grant there).
+#[tokio::test]
+async fn a_user_without_access_to_the_database_is_named() {
+    let my: Mysql = suite::world().await;
+    let (a, b) = (format!("{}_n", my.users[0]), format!("{}_n", my.users[1]));
+    for user in [&a, &b] {
+        run(
+            &my,
+            &format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'initial'"),
+        )
+        .await;
+    }
+    let mut body = my.body("no-grant");
+    body["parameters"] = json!({"username1": a, "username2": b});
+    let r = my.app.post(BASE, &my.token, body).await;
+    assert_eq!(r.status, 500, "{}", r.body);
+    let message = r.body["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!(
+            "\"{a}\" may not use the connection's database: GRANT it access there"
+        )),
+        "{message}"
+    );
+}

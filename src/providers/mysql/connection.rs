@@ -100,7 +100,10 @@ pub fn describe(e: &sqlx::Error, username: &str) -> StepError {
                 1045 | 1698 => StepError::Fatal(format!(
                     "MySQL refused the login of \"{username}\" (wrong password, or no account for this host)"
                 )),
-                1044 | 1142 | 1227 | 1410 => StepError::Fatal(format!(
+                1044 => StepError::Fatal(format!(
+                    "\"{username}\" may not use the connection's database: GRANT it access there (every rotated user logs in to that database)"
+                )),
+                1142 | 1227 | 1410 => StepError::Fatal(format!(
                     "the connection's account may not change the password of \"{username}\": GRANT CREATE USER ON *.* to it"
                 )),
                 1396 => StepError::Fatal(format!("the user \"{username}\" does not exist")),
