@@ -140,6 +140,7 @@ impl<C: ConnectionType> RegisteredConnection for Entry<C> {
 
 /// Every app connection type: one line each.
 pub static CONNECTION_TYPES: &[&dyn RegisteredConnection] = &[
+    &Entry::<crate::providers::ldap::connection::LdapApp>::new(),
     &Entry::<crate::providers::mysql::connection::MysqlApp>::new(),
     &Entry::<crate::providers::postgres::connection::PostgresApp>::new(),
     &Entry::<crate::providers::redis::connection::RedisApp>::new(),

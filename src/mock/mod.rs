@@ -1,4 +1,5 @@
 //! Fake providers for tests, demos and users trying Rotary without a real account.
 
+pub mod active_directory;
 pub mod harness;
 pub mod salesforce;

@@ -95,6 +95,21 @@ pub trait RotationApi: RotationType<Credential: ToSchema> {
         ))
     }
 
+    /// The create body's `temporaryParameters` (LDAP's target password, given once): the
+    /// first run's journal, sealed with it; never stored in the rotation. Types without
+    /// temporary parameters ignore them (zod strips unknown keys).
+    fn temporary(
+        _input: &Self::Input,
+        _temporary: Option<&Value>,
+    ) -> ApiResult<Option<Self::Journal>> {
+        Ok(None)
+    }
+
+    /// PATCH with new `parameters`: what may not change (LDAP's `dn` and `rotationMethod`).
+    fn check_update(_stored: &Value, _new: &Self::Input) -> ApiResult<()> {
+        Ok(())
+    }
+
     /// The options entry's `template`.
     fn template() -> Value {
         json!({ "secretsMapping": default_mapping::<Self>() })

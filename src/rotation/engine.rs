@@ -25,7 +25,7 @@ use uuid::Uuid;
 
 use crate::crypto::Key;
 use crate::rotation::journal;
-use crate::rotation::provider::{Credential, Phase, RotationType, Run, StepError};
+use crate::rotation::provider::{Credential, Phase, RotationModel, RotationType, Run, StepError};
 use crate::rotation::schedule::{RotateAt, Schedule};
 use crate::state::AppState;
 use crate::store::rotations::Lifecycle;
@@ -331,11 +331,15 @@ impl<'a> Exec<'a> {
         }
         let delete_secrets = self.run.note.as_deref() == Some(DELETE_SECRETS_NOTE);
         let deleted = async {
+            let connection_update = self.sealed_connection_update(work).await?;
             let mut tx = self.state.pool.begin().await?;
             if !rotations::finish_run(&mut tx, &self.run, "revoked", Outcome::Succeeded, None)
                 .await?
             {
                 return Err(StepError::LostLease);
+            }
+            if let Some((id, ct)) = &connection_update {
+                crate::store::app_connections::set_credentials(&mut tx, *id, ct).await?;
             }
             secrets::release_owned(&mut tx, self.rotation.id, delete_secrets).await?;
             rotations::delete(&mut tx, self.rotation.id).await?;
@@ -347,6 +351,29 @@ impl<'a> Exec<'a> {
             self.log_failure("revoke", &e);
             RunError::Interrupted(e.reason())
         })
+    }
+
+    /// The rotation's connection sealed with the credentials the run changed, if it changed
+    /// them (`RotationType::connection_update`).
+    async fn sealed_connection_update<T: RotationType>(
+        &self,
+        work: &Run<'_, T>,
+    ) -> Result<Option<(Uuid, Vec<u8>)>, StepError> {
+        let Some(credentials) = T::connection_update(work) else {
+            return Ok(None);
+        };
+        let row = crate::store::app_connections::find(
+            &self.state.pool,
+            self.rotation.org_id,
+            self.rotation.connection_id,
+        )
+        .await?
+        .ok_or_else(|| StepError::Fatal("the rotation's app connection no longer exists".into()))?;
+        let key = crate::connections::sealing_key(self.state, row.project_id).await?;
+        Ok(Some((
+            row.id,
+            crate::connections::seal_as(&key, row.id, &credentials),
+        )))
     }
 
     fn phase(&self) -> Phase {
@@ -405,6 +432,23 @@ impl<'a> Exec<'a> {
                     return Err(self.give_up(&error).await);
                 }
             } else if error.is_permanent() {
+                if T::MODEL == RotationModel::SinglePhase && next.is_some() {
+                    // Single-phase: the old credential is gone, so keeping the mapped secrets
+                    // would leave consumers nothing that works. Publish the new one, saying
+                    // which step it skipped; only a publish that fails itself settles.
+                    tracing::warn!(rotation_id = %self.rotation.id, run_id = %self.run.id, step = label, "single-phase run publishes past a failed step");
+                    work.note = Some(format!(
+                        "Published without finishing the {label} step ({}); check the credential.",
+                        error.reason()
+                    ));
+                    match self.publish(work).await {
+                        Ok(()) => return Ok(()),
+                        Err(StepError::LostLease) => {
+                            return Err(RunError::Interrupted(StepError::LostLease.reason()))
+                        }
+                        Err(e) => return Err(self.settle(work, &e.reason()).await),
+                    }
+                }
                 // The new credential is live and publishing cannot succeed: record it and end.
                 return Err(self.settle(work, &error.reason()).await);
             } else if failures >= STEP_ATTEMPTS {
@@ -529,11 +573,15 @@ impl<'a> Exec<'a> {
         let now = Utc::now();
         let manual = self.run.trigger != Trigger::Scheduled;
         let next = schedule_of(state, &rotation).next(now, false, manual, now);
+        let connection_update = self.sealed_connection_update(work).await?;
 
         let mut tx = state.pool.begin().await?;
         if !rotations::finish_run(&mut tx, &self.run, "published", Outcome::Succeeded, None).await?
         {
             return Err(StepError::LostLease);
+        }
+        if let Some((id, ct)) = &connection_update {
+            crate::store::app_connections::set_credentials(&mut tx, *id, ct).await?;
         }
         let mapping = &rotation.secrets_mapping;
         let mut rewritten = Vec::new();
@@ -626,7 +674,11 @@ impl<'a> Exec<'a> {
         tx.commit().await?;
         // This process's readers see the new credential at once; other replicas clear on the
         // commit's notification (see `cache`).
-        self.state.lookups.clear_content();
+        if connection_update.is_some() {
+            self.state.lookups.clear();
+        } else {
+            self.state.lookups.clear_content();
+        }
         self.run.step = "published".into();
         self.run.phase = Phase::Published.ordinal();
         tracing::info!(rotation_id = %rotation.id, run_id = %self.run.id, credential = %new_slot.label(), "rotation published");
@@ -651,6 +703,8 @@ impl<'a> Exec<'a> {
             let new_slot = work.issued.clone().ok_or_else(|| {
                 StepError::Panicked("no credential was issued before settling".into())
             })?;
+            // The provider holds the new credential: so must the connection, if it is its own.
+            let connection_update = self.sealed_connection_update(work).await?;
             let mut tx = self.state.pool.begin().await?;
             if !rotations::finish_run(
                 &mut tx,
@@ -662,6 +716,9 @@ impl<'a> Exec<'a> {
             .await?
             {
                 return Err(StepError::LostLease);
+            }
+            if let Some((id, ct)) = &connection_update {
+                crate::store::app_connections::set_credentials(&mut tx, *id, ct).await?;
             }
             let Some(rotation) = rotations::find_for_update(&mut tx, self.rotation.id).await?
             else {

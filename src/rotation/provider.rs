@@ -328,6 +328,14 @@ pub trait RotationType: Sized + Send + Sync + 'static {
         async { false }
     }
 
+    /// The credentials the rotation's own app connection holds from now on, when the run
+    /// changed them (LDAP rotating the connection's principal): sealed and written in the
+    /// transaction that publishes (or that ends a revoke), so the connection never holds a
+    /// password the provider no longer takes.
+    fn connection_update(_run: &Run<'_, Self>) -> Option<serde_json::Value> {
+        None
+    }
+
     /// How a phase is named in `rotation_runs.step`, the runs API and ROTARY_CRASH_AFTER.
     fn label(phase: Phase) -> &'static str {
         phase.default_label()

@@ -235,6 +235,7 @@ pub static TYPES: &[&dyn RegisteredType] = &[
     &Entry::<crate::providers::postgres::rotation::PostgresCredentials>::new(),
     &Entry::<crate::providers::mysql::rotation::MysqlCredentials>::new(),
     &Entry::<crate::providers::redis::rotation::RedisCredentials>::new(),
+    &Entry::<crate::providers::ldap::rotation::LdapPassword>::new(),
     #[cfg(all(feature = "crash-points", debug_assertions))]
     &Entry::<crate::rotation::fake::FakeRotation>::new(),
 ];

@@ -362,7 +362,8 @@ pub async fn create<T: RotationApi>(
     let name = body.name.trim().to_string();
     check_slug("name", &name)?;
     check_slug("environment", body.environment.trim())?;
-    let (project_id, _) = project_for(state, auth, &body.project_id, Action::Create).await?;
+    let (project_id, access) = project_for(state, auth, &body.project_id, Action::Create).await?;
+    let first_journal = T::temporary(&body.parameters, body.temporary_parameters.as_ref())?;
     let secret_path = body.secret_path.trim().to_string();
     let (env, path, folder_id) =
         folder_of(state, project_id, body.environment.trim(), &secret_path).await?;
@@ -405,9 +406,20 @@ pub async fn create<T: RotationApi>(
             &secret_path,
             &store::keys_in_use(&mut tx, env.id, &path, &mapping, None).await?,
         )?;
-        let run = store::insert_creating(&mut tx, &new, engine::worker_id(), state.lease_seconds)
-            .await
-            .or_conflict(|| T::target_taken(&body.parameters))?;
+        let mut run =
+            store::insert_creating(&mut tx, &new, engine::worker_id(), state.lease_seconds)
+                .await
+                .or_conflict(|| T::target_taken(&body.parameters))?;
+        if let Some(journal) = &first_journal {
+            let sealed = crate::rotation::journal::seal::<T>(
+                &project_key(state, &access.project)?,
+                run.id,
+                journal,
+                &None,
+            );
+            store::set_journal(&mut tx, run.id, &sealed).await?;
+            run.journal_ct = Some(sealed);
+        }
         tx.commit().await?;
         run
     };
@@ -453,6 +465,7 @@ pub async fn update<T: RotationApi>(
     // New parameters point the rotation at another app: the same rules as creating it.
     let new_targets = match &body.parameters {
         Some(params) => {
+            T::check_update(&row.parameters, params)?;
             let connection = app_connections::find(&state.pool, row.org_id, row.connection_id)
                 .await?
                 .ok_or_else(|| {

@@ -144,6 +144,23 @@ pub async fn update(
     .await
 }
 
+/// New sealed credentials (a rotation changed the connection's own password), in the
+/// caller's transaction.
+pub async fn set_credentials(
+    db: &mut sqlx::PgConnection,
+    id: Uuid,
+    credentials_ct: &[u8],
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE app_connections SET credentials_ct = $2, version = version + 1, updated_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(credentials_ct)
+    .execute(db)
+    .await
+    .map(drop)
+}
+
 pub async fn delete(db: &PgPool, id: Uuid) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM app_connections WHERE id = $1")
         .bind(id)

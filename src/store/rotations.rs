@@ -279,6 +279,20 @@ pub async fn insert_creating(
         .map(|r| r.expect("a new rotation has no open run"))
 }
 
+/// Seals a run's first journal (a create's temporary parameters) before it starts.
+pub async fn set_journal(
+    db: &mut PgConnection,
+    run_id: Uuid,
+    journal_ct: &[u8],
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE rotation_runs SET journal_ct = $2 WHERE id = $1")
+        .bind(run_id)
+        .bind(journal_ct)
+        .execute(db)
+        .await
+        .map(drop)
+}
+
 /// Opens a run leased by `owner`; `None` when the rotation already has an unfinished run.
 pub async fn insert_run(
     db: &mut PgConnection,

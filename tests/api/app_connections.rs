@@ -147,6 +147,7 @@ async fn create_read_update_delete_a_salesforce_connection() {
     assert_eq!(
         r.body,
         json!({"appConnectionOptions": [
+            {"name": "LDAP", "app": "ldap", "methods": ["simple-bind"]},
             {"name": "MySQL", "app": "mysql", "methods": ["username-and-password"]},
             {"name": "PostgreSQL", "app": "postgres", "methods": ["username-and-password"]},
             {"name": "Redis", "app": "redis", "methods": ["username-and-password"]},

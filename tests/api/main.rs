@@ -19,6 +19,10 @@ mod errors;
 mod folders;
 mod helpers;
 mod identities;
+#[cfg(feature = "crash-points")]
+mod ldap;
+#[cfg(feature = "crash-points")]
+mod ldap_server;
 mod leaks;
 mod mock_salesforce;
 #[cfg(feature = "crash-points")]

@@ -715,6 +715,8 @@ async fn update_list_by_name_options_and_check_credentials() {
     assert_eq!(
         r.body,
         json!({"secretRotationOptions": [
+            {"name": "LDAP Password", "type": "ldap-password", "connection": "ldap",
+             "template": {"secretsMapping": {"dn": "LDAP_DN", "password": "LDAP_PASSWORD"}}},
             {"name": "MySQL Credentials", "type": "mysql-credentials", "connection": "mysql",
              "template": {
                 "createUserStatement": "-- create user\nCREATE USER 'infisical_user'@'%' IDENTIFIED BY 'temporary_password';\n\n-- grant all privileges\nGRANT ALL PRIVILEGES ON my_database.* TO 'infisical_user'@'%';\n\n-- apply the privilege changes\nFLUSH PRIVILEGES;",

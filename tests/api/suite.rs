@@ -179,11 +179,20 @@ pub async fn a_fault_entering_any_phase_keeps_the_mapped_credential_working<T: T
             faults::inject(&name, label, fault);
             let r = rotate(&t, &id).await;
             faults::clear(&name);
-            assert!(
-                r.status.is_server_error() || r.status.is_client_error(),
-                "{label}/{fault:?}: the rotation fails: {}",
-                r.body
-            );
+            if T::DUAL_PHASE || r.status != 200 {
+                assert!(
+                    r.status.is_server_error() || r.status.is_client_error(),
+                    "{label}/{fault:?}: the rotation fails: {}",
+                    r.body
+                );
+            } else {
+                // Single-phase past the change: published, saying which step it skipped.
+                let message = r.body["secretRotation"]["lastRotationMessage"].to_string();
+                assert!(
+                    message.contains("Published without finishing"),
+                    "{label}/{fault:?}: {message}"
+                );
+            }
             let text = r.body["message"].to_string();
             assert!(
                 !text.contains("fault injected"),
@@ -195,14 +204,24 @@ pub async fn a_fault_entering_any_phase_keeps_the_mapped_credential_working<T: T
                 "{label}/{fault:?}: no run open"
             );
             let now = mapped(&t).await;
-            assert_eq!(
-                now, before,
-                "{label}/{fault:?}: the mapped secrets are unchanged"
-            );
-            assert!(
-                t.works(&now).await,
-                "{label}/{fault:?}: the mapped credential still works"
-            );
+            if T::DUAL_PHASE {
+                assert_eq!(
+                    now, before,
+                    "{label}/{fault:?}: the mapped secrets are unchanged"
+                );
+                assert!(
+                    t.works(&now).await,
+                    "{label}/{fault:?}: the mapped credential still works"
+                );
+            } else if !t.works(&now).await {
+                // Single-phase: past the change the old credential is gone and the run
+                // publishes the new one whatever step failed; only a failing publish itself
+                // leaves the mapped credential dead (the next rotation repairs it).
+                assert_eq!(
+                    label, "published",
+                    "{label}/{fault:?}: the mapped credential works (published past the failed step)"
+                );
+            }
             let (slots, _) = generated(&t, &id).await;
             assert_eq!(
                 t.strays(&slots).await,
@@ -491,6 +510,17 @@ pub async fn a_consumer_keeps_logging_in_through_100_rotations<T: Target + 'stat
         T::TYPE,
         failures.len()
     );
+    if !T::DUAL_PHASE {
+        // The share of logins that failed, over the time a rotation took: about how long
+        // each rotation leaves consumers with a dead credential.
+        let tried = logins as f64 + failures.len() as f64;
+        eprintln!(
+            "{}: single-phase window ~ {:.0} ms per rotation ({:.0}% of logins failed)",
+            T::TYPE,
+            failures.len() as f64 / tried * elapsed.as_secs_f64() * 10.0,
+            failures.len() as f64 / tried * 100.0
+        );
+    }
     if T::DUAL_PHASE {
         assert!(
             failures.is_empty(),

@@ -452,3 +452,211 @@ impl Target for Redis {
 }
 
 rotation_suite!(redis, super::Redis);
+
+/// `ldap-password` against a throwaway `slapd` of its own (`ldap_server::LdapServer`), over
+/// ldaps:// with the test CA: the connection binds as a manager that may reset passwords,
+/// and rotates one user's (single-phase).
+pub struct Ldap {
+    pub app: TestApp,
+    pub token: String,
+    pub project: String,
+    pub connection: String,
+    pub user: String,
+    pub server: crate::ldap_server::LdapServer,
+}
+
+impl Ldap {
+    /// A connection for `server` as the manager: over ldaps://, or ldap:// with StartTLS.
+    pub fn connection_body(
+        server: &crate::ldap_server::LdapServer,
+        project: &str,
+        name: &str,
+        starttls: bool,
+    ) -> Value {
+        let url = if starttls {
+            format!("ldap://127.0.0.1:{}", server.port)
+        } else {
+            format!("ldaps://127.0.0.1:{}", server.tls_port)
+        };
+        json!({"name": name, "method": "simple-bind", "projectId": project,
+               "credentials": {"provider": "open-ldap", "url": url, "dn": crate::ldap_server::MANAGER,
+                               "password": server.manager_password, "sslRejectUnauthorized": true,
+                               "sslCertificate": server.cert.ca_pem}})
+    }
+}
+
+impl Target for Ldap {
+    const TYPE: &'static str = "ldap-password";
+    const DUAL_PHASE: bool = false;
+    const MAPPED: [&'static str; 2] = ["LDAP_DN", "LDAP_PASSWORD"];
+
+    async fn on(app: TestApp, _database_url: &str) -> Self {
+        let server = crate::ldap_server::LdapServer::start().await;
+        let user = server.user("suite", "initial-password").await;
+        let token = app.admin_token().await;
+        let project = app.create_project(&token, "Directory").await;
+        let r = app
+            .post(
+                "/api/v1/app-connections/ldap",
+                &token,
+                Ldap::connection_body(&server, &project, "directory", false),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        Ldap {
+            connection: r.body["appConnection"]["id"].as_str().unwrap().to_string(),
+            app,
+            token,
+            project,
+            user,
+            server,
+        }
+    }
+    fn app(&self) -> &TestApp {
+        &self.app
+    }
+    fn app_mut(&mut self) -> &mut TestApp {
+        &mut self.app
+    }
+    fn token(&self) -> &str {
+        &self.token
+    }
+    fn project(&self) -> &str {
+        &self.project
+    }
+    fn body(&self, name: &str) -> Value {
+        json!({
+            "name": name, "projectId": self.project, "connectionId": self.connection,
+            "environment": "dev", "secretPath": "/", "isAutoRotationEnabled": false,
+            "rotationInterval": 30,
+            "parameters": {"dn": self.user},
+            "secretsMapping": {"dn": Self::MAPPED[0], "password": Self::MAPPED[1]},
+        })
+    }
+    fn pair(item: &Value) -> [String; 2] {
+        [
+            item["dn"].as_str().unwrap().to_string(),
+            item["password"].as_str().unwrap().to_string(),
+        ]
+    }
+    async fn works(&self, pair: &[String; 2]) -> bool {
+        self.server.bind(&pair[0], &pair[1]).await
+    }
+    async fn spoil(&self, pair: &[String; 2]) {
+        self.server.set_password(&pair[0], "spoiled-by-hand").await;
+    }
+    async fn mend(&self) {}
+    fn connection_secrets(&self) -> Vec<String> {
+        vec![self.server.manager_password.clone()]
+    }
+}
+
+rotation_suite!(ldap, super::Ldap);
+
+/// `ldap-password` with the `active-directory` provider, against the mock directory
+/// (`rotary::mock::active_directory`, LDAPS only) in the test process: an administrator
+/// connection that resets one user's `unicodePwd` (single-phase).
+pub struct ActiveDirectory {
+    pub app: TestApp,
+    pub token: String,
+    pub project: String,
+    pub connection: String,
+    pub user: String,
+    pub admin_password: String,
+    pub url: String,
+    pub ca: String,
+    pub directory: rotary::mock::active_directory::MockDirectory,
+}
+
+pub const AD_ADMIN: &str = "CN=Rotary Admin,CN=Users,DC=corp,DC=test";
+pub const AD_USER: &str = "CN=App Service,OU=Services,DC=corp,DC=test";
+
+impl ActiveDirectory {
+    pub async fn directory() -> (
+        rotary::mock::active_directory::MockDirectory,
+        String,
+        String,
+    ) {
+        let cert = crate::test_cert::TestCert::new(&["localhost", "127.0.0.1"]);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let directory =
+            rotary::mock::active_directory::spawn(listener, &cert.cert_pem, &cert.key_pem)
+                .await
+                .unwrap();
+        (directory, format!("ldaps://127.0.0.1:{port}"), cert.ca_pem)
+    }
+}
+
+impl Target for ActiveDirectory {
+    const TYPE: &'static str = "ldap-password";
+    const DUAL_PHASE: bool = false;
+    const MAPPED: [&'static str; 2] = ["LDAP_DN", "LDAP_PASSWORD"];
+
+    async fn on(app: TestApp, _database_url: &str) -> Self {
+        let (directory, url, ca) = ActiveDirectory::directory().await;
+        let admin_password = format!("Admin-{}", uuid::Uuid::new_v4().simple());
+        directory.add_account(AD_ADMIN, "rotary-admin@corp.test", &admin_password, true);
+        directory.add_account(AD_USER, "app-service@corp.test", "Initial-Passw0rd", false);
+        let token = app.admin_token().await;
+        let project = app.create_project(&token, "Windows").await;
+        let r = app
+            .post(
+                "/api/v1/app-connections/ldap",
+                &token,
+                json!({"name": "corp", "method": "simple-bind", "projectId": project,
+                       "credentials": {"provider": "active-directory", "url": url, "dn": AD_ADMIN,
+                                       "password": admin_password, "sslRejectUnauthorized": true,
+                                       "sslCertificate": ca}}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        ActiveDirectory {
+            connection: r.body["appConnection"]["id"].as_str().unwrap().to_string(),
+            app,
+            token,
+            project,
+            user: AD_USER.to_string(),
+            admin_password,
+            url,
+            ca,
+            directory,
+        }
+    }
+    fn app(&self) -> &TestApp {
+        &self.app
+    }
+    fn app_mut(&mut self) -> &mut TestApp {
+        &mut self.app
+    }
+    fn token(&self) -> &str {
+        &self.token
+    }
+    fn project(&self) -> &str {
+        &self.project
+    }
+    fn body(&self, name: &str) -> Value {
+        json!({
+            "name": name, "projectId": self.project, "connectionId": self.connection,
+            "environment": "dev", "secretPath": "/", "isAutoRotationEnabled": false,
+            "rotationInterval": 30,
+            "parameters": {"dn": self.user},
+            "secretsMapping": {"dn": Self::MAPPED[0], "password": Self::MAPPED[1]},
+        })
+    }
+    fn pair(item: &Value) -> [String; 2] {
+        Ldap::pair(item)
+    }
+    async fn works(&self, pair: &[String; 2]) -> bool {
+        self.directory.accepts(&pair[0], &pair[1])
+    }
+    async fn spoil(&self, pair: &[String; 2]) {
+        self.directory.set_password(&pair[0], "Spoiled-By-Hand-1");
+    }
+    async fn mend(&self) {}
+    fn connection_secrets(&self) -> Vec<String> {
+        vec![self.admin_password.clone()]
+    }
+}
+
+rotation_suite!(active_directory, super::ActiveDirectory);

@@ -211,6 +211,11 @@ pub struct CreateRotation<P: Validate, M: Validate> {
     pub parameters: P,
     #[validate(nested)]
     pub secrets_mapping: M,
+    /// Values used once by the first rotation and never stored (LDAP: the target's current
+    /// password for `target-principal`).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub temporary_parameters: Option<serde_json::Value>,
 }
 
 /// The PATCH body: every field optional; `parameters` and `secretsMapping` replace the
