@@ -143,6 +143,13 @@ pub fn invalid(code: &'static str, message: String) -> validator::ValidationErro
     e
 }
 
+/// An optional PEM field as stored: trimmed, blank as none.
+pub fn pem_or_none(pem: Option<&str>) -> Option<String> {
+    pem.map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+}
+
 /// zod trims these fields before `min(1)`: whitespace alone is empty.
 pub fn not_blank(value: &str) -> Result<(), validator::ValidationError> {
     if !value.is_empty() && value.trim().is_empty() {

@@ -103,6 +103,17 @@ impl PasswordRequirements {
     }
 }
 
+/// `passwordRequirements` as a `validator` rule (the SQL types, Redis, LDAP): `problem`'s
+/// message, code `custom`.
+pub fn requirements_rule(
+    requirements: &PasswordRequirements,
+) -> Result<(), validator::ValidationError> {
+    match requirements.problem() {
+        Some(problem) => Err(crate::validation::invalid("custom", problem)),
+        None => Ok(()),
+    }
+}
+
 /// A password meeting `req`: the required count from each class, the rest from the union of
 /// the classes that are required at all, shuffled; from the OS's random source.
 pub fn generate(req: &PasswordRequirements) -> String {

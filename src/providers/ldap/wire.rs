@@ -164,12 +164,7 @@ impl LdapConnectionInput {
             dn: self.dn.trim().to_string(),
             password: SecretString::from(self.password.trim().to_string()),
             ssl_reject_unauthorized: self.ssl_reject_unauthorized.unwrap_or(true),
-            ssl_certificate: self
-                .ssl_certificate
-                .as_deref()
-                .map(str::trim)
-                .filter(|c| !c.is_empty())
-                .map(str::to_string),
+            ssl_certificate: crate::validation::pem_or_none(self.ssl_certificate.as_deref()),
         }
     }
 }
@@ -208,7 +203,7 @@ pub struct LdapParameters {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotation_method: Option<RotationMethod>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[validate(custom(function = "check_password_requirements"))]
+    #[validate(custom(function = "crate::providers::password::requirements_rule"))]
     pub password_requirements: Option<PasswordRequirements>,
 }
 
@@ -222,13 +217,6 @@ impl LdapParameters {
     }
     pub fn method(&self) -> RotationMethod {
         self.rotation_method.unwrap_or_default()
-    }
-}
-
-fn check_password_requirements(requirements: &PasswordRequirements) -> Result<(), ValidationError> {
-    match requirements.problem() {
-        Some(problem) => Err(invalid("custom", problem)),
-        None => Ok(()),
     }
 }
 

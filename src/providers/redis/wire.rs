@@ -20,7 +20,7 @@ pub struct RedisParameters {
     #[validate(custom(function = "check_scope"))]
     pub permission_scope: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[validate(custom(function = "check_password_requirements"))]
+    #[validate(custom(function = "crate::providers::password::requirements_rule"))]
     pub password_requirements: Option<PasswordRequirements>,
 }
 
@@ -67,13 +67,6 @@ fn check_scope(scope: &str) -> Result<(), ValidationError> {
     match scope_problem(scope) {
         // zod's `.trim().min(1, …)`.
         Some(problem) if scope.trim().is_empty() => Err(invalid("too_small", problem)),
-        Some(problem) => Err(invalid("custom", problem)),
-        None => Ok(()),
-    }
-}
-
-fn check_password_requirements(requirements: &PasswordRequirements) -> Result<(), ValidationError> {
-    match requirements.problem() {
         Some(problem) => Err(invalid("custom", problem)),
         None => Ok(()),
     }
@@ -137,12 +130,7 @@ impl RedisConnectionInput {
             password: self.password.clone().map(SecretString::from),
             ssl_enabled: self.ssl_enabled,
             ssl_reject_unauthorized: self.ssl_reject_unauthorized,
-            ssl_certificate: self
-                .ssl_certificate
-                .as_deref()
-                .map(str::trim)
-                .filter(|c| !c.is_empty())
-                .map(str::to_string),
+            ssl_certificate: crate::validation::pem_or_none(self.ssl_certificate.as_deref()),
         }
     }
 }

@@ -31,7 +31,7 @@ pub struct SqlParameters {
     #[validate(custom(function = "check_rotation_statement"))]
     pub rotation_statement: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[validate(custom(function = "check_password_requirements"))]
+    #[validate(custom(function = "crate::providers::password::requirements_rule"))]
     pub password_requirements: Option<PasswordRequirements>,
 }
 
@@ -64,13 +64,6 @@ fn statement_safe_name(name: &str) -> Result<(), ValidationError> {
 fn check_rotation_statement(template: &str) -> Result<(), ValidationError> {
     match statement::problem(template) {
         Some(problem) => Err(invalid("custom", problem.into())),
-        None => Ok(()),
-    }
-}
-
-fn check_password_requirements(requirements: &PasswordRequirements) -> Result<(), ValidationError> {
-    match requirements.problem() {
-        Some(problem) => Err(invalid("custom", problem)),
         None => Ok(()),
     }
 }
@@ -114,11 +107,7 @@ pub struct SqlConnectionInput {
 impl SqlConnectionInput {
     /// The certificate, if one was given (blank means none).
     pub fn certificate(&self) -> Option<String> {
-        self.ssl_certificate
-            .as_deref()
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-            .map(str::to_string)
+        crate::validation::pem_or_none(self.ssl_certificate.as_deref())
     }
 }
 
