@@ -56,7 +56,7 @@ fn body(
     for (field, _) in t.secrets() {
         mapping.insert(field.to_string(), json!(get(&secret_field(field))));
     }
-    Ok(json!({
+    let mut body = json!({
         "name": get("name"),
         "projectId": project_id.to_string(),
         "description": (!get("description").is_empty()).then(|| get("description")),
@@ -68,7 +68,12 @@ fn body(
         "rotateAtUtc": rotate_at,
         "parameters": forms::body(form.parameters, v),
         "secretsMapping": mapping,
-    }))
+    });
+    let temporary = forms::body(form.temporary, v);
+    if temporary.as_object().is_some_and(|t| !t.is_empty()) {
+        body["temporaryParameters"] = temporary;
+    }
+    Ok(body)
 }
 
 async fn render(
@@ -154,6 +159,7 @@ pub async fn create(
         Err(e) => {
             let (status, message) = status_and_message(e);
             let kept = forms::without_secrets(form.parameters, values);
+            let kept = forms::without_secrets(form.temporary, kept);
             render(&state, &s, typed, project_id, &kept, status, Some(&message)).await
         }
     }

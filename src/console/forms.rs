@@ -21,6 +21,8 @@ pub enum Input {
     Check,
     /// A multi-line string (a PEM certificate).
     Pem,
+    /// One of the API's values (value, what the form says of it).
+    Choice(&'static [(&'static str, &'static str)]),
 }
 
 pub struct Field {
@@ -146,6 +148,61 @@ pub static CONNECTION_FORMS: &[ConnectionForm] = &[
             ]
         },
     },
+    ConnectionForm {
+        app: "ldap",
+        title: "LDAP",
+        method: "simple-bind",
+        hint: "An account that may reset the rotated accounts' passwords (or only itself, for a self-rotation); Rotary binds with it, always over TLS, before it saves it (encrypted).",
+        fields: &LDAP_CONNECTION,
+    },
+];
+
+const LDAP_PROVIDERS: &[(&str, &str)] = &[
+    (
+        "active-directory",
+        "Active Directory (unicodePwd, as Infisical)",
+    ),
+    (
+        "open-ldap",
+        "OpenLDAP and other directories with Password Modify (RFC 3062)",
+    ),
+];
+
+const LDAP_CONNECTION: [Field; 6] = [
+    with(
+        field("provider", "Directory", Input::Choice(LDAP_PROVIDERS)),
+        "active-directory",
+        "",
+    ),
+    with(
+        field(
+            "url",
+            "URL (ldaps://, or ldap:// with StartTLS)",
+            Input::Text,
+        ),
+        "",
+        "ldaps://dc.corp.example.com:636",
+    ),
+    with(
+        field("dn", "Bind DN or UPN", Input::Text),
+        "",
+        "CN=Rotary,CN=Users,DC=corp,DC=example",
+    ),
+    field("password", "Password", Input::Secret),
+    with(
+        field(
+            "sslRejectUnauthorized",
+            "Verify the server's certificate and name",
+            Input::Check,
+        ),
+        "true",
+        "",
+    ),
+    field(
+        "sslCertificate",
+        "CA certificate (PEM, optional)",
+        Input::Pem,
+    ),
 ];
 
 pub fn connection_form(app: &str) -> Option<&'static ConnectionForm> {
@@ -161,6 +218,8 @@ pub struct RotationForm {
     /// What creating it does right away.
     pub first_run: &'static str,
     pub parameters: &'static [Field],
+    /// `temporaryParameters`: used by the first run only, never stored in the rotation.
+    pub temporary: &'static [Field],
     /// What the rotation's page says of its parameters, and its revoke checkbox.
     pub settings: fn(&Value) -> (&'static str, Markup),
     pub revoke: (&'static str, &'static str),
@@ -183,6 +242,20 @@ fn redis_scope(p: &Value) -> (&'static str, Markup) {
         html! {
             code { (p["permissionScope"].as_str().unwrap_or_default()) }
             span.muted { ": each rotation creates a new ACL user with it; the previous one keeps working until the next rotation" }
+        },
+    )
+}
+
+fn ldap_account(p: &Value) -> (&'static str, Markup) {
+    let by = match p["rotationMethod"].as_str() {
+        Some("target-principal") => ": it changes its own password",
+        _ => ": the connection's account changes its password",
+    };
+    (
+        "Account",
+        html! {
+            code { (p["dn"].as_str().unwrap_or_default()) }
+            span.muted { (by) ", and its previous password stops working at once" }
         },
     )
 }
@@ -215,6 +288,7 @@ pub static ROTATION_FORMS: &[RotationForm] = &[
         hint: TWO_USERS_HINT,
         first_run: TWO_USERS_FIRST,
         parameters: &TWO_USERS,
+        temporary: &[],
         settings: two_users,
         revoke: TWO_USERS_REVOKE,
     },
@@ -225,6 +299,7 @@ pub static ROTATION_FORMS: &[RotationForm] = &[
         hint: TWO_USERS_HINT,
         first_run: TWO_USERS_FIRST,
         parameters: &TWO_USERS,
+        temporary: &[],
         settings: two_users,
         revoke: TWO_USERS_REVOKE,
     },
@@ -239,10 +314,53 @@ pub static ROTATION_FORMS: &[RotationForm] = &[
             "~* +@all",
             "~app:* +@read +@write",
         )],
+        temporary: &[],
         settings: redis_scope,
         revoke: (
             "Revoke: delete the ACL users this rotation holds. ",
             "Every consumer of them stops logging in.",
+        ),
+    },
+    RotationForm {
+        slug: "ldap-password",
+        short: "ldap",
+        title: "LDAP",
+        hint: "One directory account whose password each rotation changes. Single-phase: its previous password stops working at once, so its consumers must read the secret again. With connection-principal the connection's account resets it (or changes its own); with target-principal the account changes its own, with its current password given below once.",
+        first_run: "Creating the rotation also rotates once, right away: the account gets a new password, Rotary binds with it, and writes both secrets.",
+        parameters: &[
+            with(
+                field("dn", "Account (DN or UPN)", Input::Text),
+                "",
+                "CN=App,OU=Services,DC=corp,DC=example",
+            ),
+            with(
+                field(
+                    "rotationMethod",
+                    "Who changes the password",
+                    Input::Choice(&[
+                        (
+                            "connection-principal",
+                            "The connection's account (connection-principal)",
+                        ),
+                        (
+                            "target-principal",
+                            "The account itself (target-principal)",
+                        ),
+                    ]),
+                ),
+                "connection-principal",
+                "",
+            ),
+        ],
+        temporary: &[optional(field(
+            "password",
+            "The account's current password (target-principal only; used once, never stored)",
+            Input::Secret,
+        ))],
+        settings: ldap_account,
+        revoke: (
+            "Revoke: change the account's password to a random one nobody keeps. ",
+            "Every consumer of it stops binding.",
         ),
     },
 ];
@@ -314,6 +432,14 @@ pub fn render(prefix: &str, f: &Field, values: &Values) -> Markup {
                 label for=(id) { (f.label) }
                 input id=(id) name=(f.name) type="number" min="1" max="65535" value=(value) required[f.required];
             }
+            Input::Choice(choices) => {
+                label for=(id) { (f.label) }
+                select id=(id) name=(f.name) {
+                    @for (v, text) in choices {
+                        option value=(v) selected[*v == value] { (text) }
+                    }
+                }
+            }
             Input::Text => {
                 label for=(id) { (f.label) }
                 input id=(id) name=(f.name) value=(value) placeholder=(f.placeholder) autocomplete="off" required[f.required];
@@ -349,5 +475,24 @@ mod tests {
         let fresh = defaults(redis.fields);
         assert_eq!(fresh["port"], "6379");
         assert_eq!(fresh["sslRejectUnauthorized"], "true");
+    }
+
+    #[test]
+    fn a_choice_is_a_select_of_the_api_s_values() {
+        let ldap = connection_form("ldap").unwrap();
+        let fresh = defaults(ldap.fields);
+        let html = render("ldap", &ldap.fields[0], &fresh).into_string();
+        assert!(
+            html.contains(r#"<select id="ldap-provider" name="provider">"#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"<option value="active-directory" selected>"#),
+            "{html}"
+        );
+        assert!(html.contains(r#"<option value="open-ldap">"#), "{html}");
+        let mut form = fresh;
+        form.insert("provider".into(), "open-ldap".into());
+        assert_eq!(body(ldap.fields, &form)["provider"], "open-ldap");
     }
 }

@@ -374,6 +374,11 @@ fn connection_summary(c: &ConnectionRow) -> String {
             "{title} · {}",
             p["instanceUrl"].as_str().unwrap_or_default()
         ),
+        "ldap" => format!(
+            "{title} · {} at {}",
+            p["dn"].as_str().unwrap_or_default(),
+            p["url"].as_str().unwrap_or_default()
+        ),
         _ if p["database"].is_string() => format!(
             "{title} · {at}/{}",
             p["database"].as_str().unwrap_or_default()
@@ -552,6 +557,9 @@ pub fn new_typed_rotation(
                         input #description name="description" value=(get("description"));
                         @for field in form.parameters {
                             (super::forms::render("p", field, f))
+                        }
+                        @for field in form.temporary {
+                            (super::forms::render("t", field, f))
                         }
                         (placement_fields(&v.environments, &get("environment"), &get("secretPath")))
                         @for (field, _) in v.secrets {

@@ -796,18 +796,29 @@ async fn a_type_works_from_the_console<T: crate::suite::Target>(
     assert_eq!(status, 200, "{html}");
     assert!(html.contains(T::MAPPED[0]), "{html}");
     let csrf = csrf_field(&html);
-    let connection_id = t.body("x")["connectionId"].as_str().unwrap().to_string();
+    let world_body = t.body("x");
+    let connection_id = world_body["connectionId"].as_str().unwrap().to_string();
+    // Each mapped secret's form field (`usernameName`, `dnName`…), named CONSOLE_0 and
+    // CONSOLE_1 in `MAPPED`'s order.
+    let names: Vec<(String, String)> = world_body["secretsMapping"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(field, default)| {
+            let i = T::MAPPED.iter().position(|m| default == m).unwrap();
+            (format!("{field}Name"), format!("CONSOLE_{i}"))
+        })
+        .collect();
     let mut fields: Vec<(&str, &str)> = vec![
         ("csrf", &csrf),
         ("connectionId", &connection_id),
         ("name", "console-rotation"),
         ("environment", "dev"),
         ("secretPath", "/"),
-        ("usernameName", "CONSOLE_USER"),
-        ("passwordName", "CONSOLE_PASSWORD"),
         ("rotationInterval", "30"),
         ("rotateAt", "00:00"),
     ];
+    fields.extend(names.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     fields.extend_from_slice(parameters);
     let r = submit(app, &new, token, &fields).await;
     assert_eq!(
@@ -818,7 +829,7 @@ async fn a_type_works_from_the_console<T: crate::suite::Target>(
     );
     let location = r.headers()["location"].to_str().unwrap().to_string();
     let pair = app
-        .read_pair(token, project, ["CONSOLE_USER", "CONSOLE_PASSWORD"])
+        .read_pair(token, project, ["CONSOLE_0", "CONSOLE_1"])
         .await;
     let first = [pair.0, pair.1];
     assert!(t.works(&first).await);
@@ -844,7 +855,7 @@ async fn a_type_works_from_the_console<T: crate::suite::Target>(
         format!("/console/rotations/{rotation}?done=rotated").as_str()
     );
     let pair = app
-        .read_pair(token, project, ["CONSOLE_USER", "CONSOLE_PASSWORD"])
+        .read_pair(token, project, ["CONSOLE_0", "CONSOLE_1"])
         .await;
     assert_ne!([pair.0.clone(), pair.1.clone()], first);
     assert!(t.works(&[pair.0, pair.1]).await);
@@ -898,4 +909,69 @@ async fn mysql_connections_and_rotations_work_from_the_console() {
         ),
     )
     .await;
+}
+
+#[cfg(feature = "crash-points")]
+#[tokio::test]
+async fn ldap_connections_and_rotations_work_from_the_console() {
+    let l: crate::suite_targets::Ldap = crate::suite::world().await;
+    let url = format!("ldaps://127.0.0.1:{}", l.server.tls_port);
+    a_type_works_from_the_console(
+        &l,
+        "ldap",
+        &format!("LDAP · {} at {url}", crate::ldap_server::MANAGER),
+        &[
+            ("app", "ldap"),
+            ("provider", "open-ldap"),
+            ("url", &url),
+            ("dn", crate::ldap_server::MANAGER),
+            ("sslRejectUnauthorized", "true"),
+            ("sslCertificate", &l.server.cert.ca_pem),
+        ],
+        ("password", &l.server.manager_password),
+        &[("dn", &l.user), ("rotationMethod", "connection-principal")],
+        &format!(
+            "<code>{}</code><span class=\"muted\">: the connection's account",
+            l.user
+        ),
+    )
+    .await;
+}
+
+/// Active Directory from the console, the account changing its own password: its current
+/// one is the form's temporary field, used by the first run and never shown again.
+#[cfg(feature = "crash-points")]
+#[tokio::test]
+async fn a_target_principal_ad_rotation_is_created_from_the_console() {
+    use crate::suite_targets::{ActiveDirectory, AD_ADMIN, AD_USER};
+    let ad: ActiveDirectory = crate::suite::world().await;
+    a_type_works_from_the_console(
+        &ad,
+        "ldap",
+        &format!("LDAP · {AD_ADMIN} at {}", ad.url),
+        &[
+            ("app", "ldap"),
+            ("provider", "active-directory"),
+            ("url", &ad.url),
+            ("dn", AD_ADMIN),
+            ("sslRejectUnauthorized", "true"),
+            ("sslCertificate", &ad.ca),
+        ],
+        ("password", &ad.admin_password),
+        &[
+            ("dn", AD_USER),
+            ("rotationMethod", "target-principal"),
+            ("password", "Initial-Passw0rd"),
+        ],
+        &format!("<code>{AD_USER}</code><span class=\"muted\">: it changes its own password"),
+    )
+    .await;
+    let rotations = ad
+        .app
+        .get(
+            &format!("/api/v2/secret-rotations?projectId={}", ad.project),
+            &ad.token,
+        )
+        .await;
+    assert!(!rotations.body.to_string().contains("Initial-Passw0rd"));
 }
