@@ -28,6 +28,11 @@
 //! `--redis PORT` rotates `redis-credentials` against the Redis on that loopback port
 //! (`scripts/bench-rotations.sh redis` starts one): every rotation deletes the user of two
 //! rotations ago, creates a new ACL user and logs in as it, each on a fresh connection.
+//!
+//! `--ldap 1` rotates `ldap-password` (open-ldap, connection-principal) against a throwaway
+//! slapd it starts (the tests' `ldap_server.rs`, over ldaps:// with a test CA; run it under
+//! `scripts/with-slapd.sh`, as `scripts/bench-rotations.sh ldap` does), one account per
+//! rotation, then measures slapd alone replaying a rotation's operations from as many clients.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -36,6 +41,14 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
+
+// The tests' throwaway slapd, shared rather than copied (the benchmark uses part of it).
+#[allow(dead_code)]
+#[path = "../tests/api/ldap_server.rs"]
+mod ldap_server;
+#[allow(dead_code)]
+#[path = "../tests/api/test_cert.rs"]
+mod test_cert;
 
 struct Args {
     rotations: usize,
@@ -50,6 +63,8 @@ struct Args {
     redis: Option<u16>,
     /// Rotate `mysql-credentials` against the MySQL or MariaDB of `MYSQL_URL` (root).
     mysql: bool,
+    /// Rotate `ldap-password` against a slapd of the benchmark's own.
+    ldap: bool,
 }
 
 fn args() -> Args {
@@ -63,6 +78,7 @@ fn args() -> Args {
         postgres: false,
         redis: None,
         mysql: false,
+        ldap: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -84,6 +100,7 @@ fn args() -> Args {
             "--postgres" => a.postgres = value != 0,
             "--redis" => a.redis = Some(value as u16),
             "--mysql" => a.mysql = value != 0,
+            "--ldap" => a.ldap = value != 0,
             _ => panic!("unknown flag {flag}; see benches/rotations.rs"),
         }
     }
@@ -159,6 +176,7 @@ fn cpu_seconds(servers: &[Server]) -> [f64; 3] {
             // The provider's servers: Postgres, or Redis for `--redis`.
             if comm == "postgres"
                 || comm == "redis-server"
+                || comm == "slapd"
                 || comm == "mariadbd"
                 || comm == "mysqld"
             {
@@ -263,7 +281,17 @@ async fn main() {
     .await["project"]["id"]
         .clone();
     let started = Instant::now();
-    let (kind, bodies) = if let Some(port) = a.redis {
+    let directory = if a.ldap {
+        Some(ldap_server::LdapServer::start().await)
+    } else {
+        None
+    };
+    let (kind, bodies) = if let Some(server) = &directory {
+        (
+            "ldap-password",
+            ldap_rotations(&http, &base, &token, &project, server, &a).await,
+        )
+    } else if let Some(port) = a.redis {
         (
             "redis-credentials",
             redis_rotations(&http, &base, &token, &project, port, &a).await,
@@ -392,7 +420,7 @@ async fn main() {
         "scheduler lag, runs with a free connection slot: p50 {free_p50:.3} s, p99 {free_p99:.3} s"
     );
     println!(
-        "CPU during the burst: rotary {:.1} s, the database servers (postgres, and redis or mariadb) {:.1} s, mock org + benchmark {:.1} s",
+        "CPU during the burst: rotary {:.1} s, the database servers (postgres, and redis, mariadb or slapd) {:.1} s, mock org + benchmark {:.1} s",
         cpu[0], cpu[1], cpu[2]
     );
     for (i, s) in servers.iter().enumerate() {
@@ -406,6 +434,9 @@ async fn main() {
     }
     if let Some(port) = a.redis {
         redis_floor(&a, port).await;
+    }
+    if let Some(server) = &directory {
+        ldap_floor(&a, server).await;
     }
     if statements {
         let top: Vec<(i64, f64, String)> = sqlx::query_as(
@@ -794,6 +825,100 @@ async fn redis_floor(a: &Args, port: u16) {
     let total: u64 = set.join_all().await.into_iter().sum();
     println!(
         "the server alone, same run: a rotation's Redis commands (AUTH, ACL DELUSER; AUTH, ACL SETUSER, ACL SAVE; AUTH as the new user, each on a fresh connection), {} clients, 10 s: {:.0}/s",
+        a.concurrency,
+        total as f64 / 10.0
+    );
+}
+
+/// The connection `ldap-password` rotations use: the manager over ldaps:// with the test CA.
+fn ldap_connection(
+    server: &ldap_server::LdapServer,
+) -> rotary::providers::ldap::wire::LdapConnection {
+    rotary::providers::ldap::wire::LdapConnection {
+        provider: rotary::providers::ldap::wire::LdapProvider::OpenLdap,
+        url: format!("ldaps://127.0.0.1:{}", server.tls_port),
+        dn: ldap_server::MANAGER.into(),
+        password: server.manager_password.clone().into(),
+        ssl_reject_unauthorized: true,
+        ssl_certificate: Some(server.cert.ca_pem.clone()),
+    }
+}
+
+/// LDAP rotations: `--connections` connections as the manager (which may reset passwords),
+/// one account per rotation.
+async fn ldap_rotations(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    project: &Value,
+    server: &ldap_server::LdapServer,
+    a: &Args,
+) -> Vec<Value> {
+    let credentials = serde_json::to_value(ldap_connection(server)).unwrap();
+    let mut connections = Vec::new();
+    for c in 0..a.connections {
+        let body = json!({"name": format!("directory-{c}"), "method": "simple-bind",
+                          "projectId": project, "credentials": credentials});
+        let made = call(
+            http,
+            format!("{base}/api/v1/app-connections/ldap"),
+            Some(token),
+            body,
+        )
+        .await;
+        connections.push(made["appConnection"]["id"].clone());
+    }
+    let mut bodies = Vec::new();
+    for i in 0..a.rotations {
+        let dn = server.user(&format!("bench{i}"), "initial-password").await;
+        bodies.push(json!({
+            "name": format!("rotation-{i}"), "projectId": project,
+            "connectionId": connections[i % a.connections], "environment": "dev",
+            "secretPath": "/", "isAutoRotationEnabled": true, "rotationInterval": 30,
+            "parameters": {"dn": dn},
+            "secretsMapping": {"dn": format!("DN_{i}"), "password": format!("PASSWORD_{i}")}
+        }));
+    }
+    bodies
+}
+
+/// slapd's own rate for an LDAP rotation's operations, in the same run, through the same
+/// client code (ldap3 over rustls): per client, on a fresh ldaps connection each, a bind as
+/// the account with the new password (refused: the check a resumed run needs), a bind as the
+/// manager and the Password Modify operation, then a bind as the account; for 10 s.
+async fn ldap_floor(a: &Args, server: &ldap_server::LdapServer) {
+    use rotary::providers::ldap::client;
+    let connection = std::sync::Arc::new(ldap_connection(server));
+    let mut users = Vec::new();
+    for c in 0..a.concurrency {
+        users.push(server.user(&format!("floor{c}"), "initial-password").await);
+    }
+    let until = Instant::now() + Duration::from_secs(10);
+    let mut set = tokio::task::JoinSet::new();
+    for user in users {
+        let c = connection.clone();
+        set.spawn(async move {
+            let mut done = 0u64;
+            while Instant::now() < until {
+                let new = secrecy::SecretString::from(uuid::Uuid::new_v4().simple().to_string());
+                assert!(client::check_bind(&c, &user, &new, true).await.is_err());
+                let mut ldap = client::connect(&c, true).await.unwrap();
+                client::bind(&mut ldap, &c, &c.dn, &c.password)
+                    .await
+                    .unwrap();
+                client::change_password(&mut ldap, &c, &user, None, &new)
+                    .await
+                    .unwrap();
+                let _ = ldap.unbind().await;
+                client::check_bind(&c, &user, &new, true).await.unwrap();
+                done += 1;
+            }
+            done
+        });
+    }
+    let total: u64 = set.join_all().await.into_iter().sum();
+    println!(
+        "the server alone, same run: a rotation's LDAP operations (ldaps: a refused bind as the account; a bind as the manager, Password Modify; a bind as the account, each on a fresh connection), {} clients, 10 s: {:.0}/s",
         a.concurrency,
         total as f64 / 10.0
     );

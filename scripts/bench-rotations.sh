@@ -14,6 +14,9 @@
 #   scripts/bench-rotations.sh redis        redis-credentials rotations against a throwaway
 #                                           redis-server at 0 ms, then the server alone replaying
 #                                           a rotation's commands from as many clients
+#   scripts/bench-rotations.sh ldap         ldap-password rotations (open-ldap) against a throwaway
+#                                           slapd over ldaps:// at 0 ms, then slapd alone replaying
+#                                           a rotation's operations from as many clients
 #   scripts/bench-rotations.sh burst [N C]  N rotations (10000) over C connections (100), all due
 #                                           at once, 50 ms per call to the org
 #   scripts/bench-rotations.sh -- FLAGS     benches/rotations.rs with FLAGS as given
@@ -89,6 +92,11 @@ case "$mode" in
     redis-cli -p "$RPORT" ACL SETUSER bench_manager on '>bench-manager-pw' '+acl|setuser' '+acl|deluser' '+acl|save' '~*' >/dev/null
     bench --redis "$RPORT" --rotations "${ROTATIONS:-2000}" --connections 4 --latency-ms 0 --concurrency "$CLIENTS" --per-connection 4
     ;;
+  ldap)
+    CLIENTS=${CLIENTS:-16}
+    scripts/with-slapd.sh cargo bench --locked --quiet --bench rotations -- --ldap 1 \
+      --rotations "${ROTATIONS:-1000}" --connections 4 --latency-ms 0 --concurrency "$CLIENTS" --per-connection 4
+    ;;
   burst)
     bench --rotations "${1:-10000}" --connections "${2:-100}" --latency-ms 50 "${@:3}"
     ;;
@@ -96,7 +104,7 @@ case "$mode" in
     bench "$@"
     ;;
   *)
-    echo "usage: $0 throughput | postgres | mysql | redis | burst [ROTATIONS CONNECTIONS [FLAGS]] | -- FLAGS" >&2
+    echo "usage: $0 throughput | postgres | mysql | redis | ldap | burst [ROTATIONS CONNECTIONS [FLAGS]] | -- FLAGS" >&2
     exit 2
     ;;
 esac
