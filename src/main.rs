@@ -75,6 +75,21 @@ enum Command {
         #[arg(long)]
         rng_seed: Option<u64>,
     },
+    /// Run a mock provider on its own (try a rotation type without an account): prints its
+    /// URL and credentials as one JSON line.
+    Mock {
+        #[arg(value_enum)]
+        provider: MockProvider,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8788")]
+        listen: String,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum MockProvider {
+    /// An Okta org: an API token and one OIDC app with one client secret.
+    Okta,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -188,6 +203,13 @@ async fn main() -> ExitCode {
                 Err(e) => failure(e),
             }
         }
+        Command::Mock { provider, listen } => {
+            telemetry::init(cli.log_format, &cli.log_level);
+            match mock_provider(provider, &listen).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => failure(e),
+            }
+        }
         Command::Dev {
             data_dir,
             fresh,
@@ -249,6 +271,26 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         rotary::shutdown_signal(),
     )
     .await?;
+    Ok(())
+}
+
+async fn mock_provider(provider: MockProvider, listen: &str) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    match provider {
+        MockProvider::Okta => {
+            let (org, base) = rotary::mock::okta::spawn(listener).await?;
+            let api_token = org.org().add_token();
+            let (id, secret) = org.org().add_app("Demo app");
+            println!(
+                "{}",
+                serde_json::json!({"instanceUrl": base, "apiToken": api_token,
+                                   "apps": [{"id": id, "label": "Demo app", "clientSecret": secret}]})
+            );
+        }
+    }
+    rotary::shutdown_signal().await;
     Ok(())
 }
 

@@ -142,6 +142,7 @@ impl<C: ConnectionType> RegisteredConnection for Entry<C> {
 pub static CONNECTION_TYPES: &[&dyn RegisteredConnection] = &[
     &Entry::<crate::providers::ldap::connection::LdapApp>::new(),
     &Entry::<crate::providers::mysql::connection::MysqlApp>::new(),
+    &Entry::<crate::providers::okta::connection::OktaApp>::new(),
     &Entry::<crate::providers::postgres::connection::PostgresApp>::new(),
     &Entry::<crate::providers::redis::connection::RedisApp>::new(),
     &Entry::<crate::providers::salesforce::connection::SalesforceApp>::new(),

@@ -155,6 +155,20 @@ pub static CONNECTION_FORMS: &[ConnectionForm] = &[
         hint: "An account that may reset the rotated accounts' passwords (or only itself, for a self-rotation); Rotary binds with it, always over TLS, before it saves it (encrypted).",
         fields: &LDAP_CONNECTION,
     },
+    ConnectionForm {
+        app: "okta",
+        title: "Okta",
+        method: "api-token",
+        hint: "An API token (Security → API → Tokens) of an admin that may manage the apps' client secrets; Rotary calls GET /api/v1/users/me with it before it saves it (encrypted).",
+        fields: &[
+            with(
+                field("instanceUrl", "Org URL", Input::Text),
+                "",
+                "https://acme.okta.com",
+            ),
+            field("apiToken", "API token", Input::Secret),
+        ],
+    },
 ];
 
 const LDAP_PROVIDERS: &[(&str, &str)] = &[
@@ -242,6 +256,16 @@ fn redis_scope(p: &Value) -> (&'static str, Markup) {
         html! {
             code { (p["permissionScope"].as_str().unwrap_or_default()) }
             span.muted { ": each rotation creates a new ACL user with it; the previous one keeps working until the next rotation" }
+        },
+    )
+}
+
+fn okta_app(p: &Value) -> (&'static str, Markup) {
+    (
+        "App",
+        html! {
+            code { (p["clientId"].as_str().unwrap_or_default()) }
+            span.muted { ": each rotation adds a client secret and deletes the one of two rotations ago; the previous one keeps working until the next rotation" }
         },
     )
 }
@@ -361,6 +385,24 @@ pub static ROTATION_FORMS: &[RotationForm] = &[
         revoke: (
             "Revoke: change the account's password to a random one nobody keeps. ",
             "Every consumer of it stops binding.",
+        ),
+    },
+    RotationForm {
+        slug: "okta-client-secret",
+        short: "okta",
+        title: "Okta",
+        hint: "An OIDC app of the org, which must hold a single client secret now (Okta keeps two): each rotation adds a secret Rotary chooses and deletes the one of two rotations ago, so the previous secret keeps working until the next rotation.",
+        first_run: "Creating the rotation also adds the first rotated secret right away: Rotary reads it back from Okta and writes both secrets.",
+        parameters: &[with(
+            field("clientId", "App (client id)", Input::Text),
+            "",
+            "0oa1b2c3d4e5f6g7h8i9",
+        )],
+        temporary: &[],
+        settings: okta_app,
+        revoke: (
+            "Revoke: deactivate and delete the client secrets this rotation holds. ",
+            "Every consumer of them stops authenticating.",
         ),
     },
 ];

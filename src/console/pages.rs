@@ -370,7 +370,7 @@ fn connection_summary(c: &ConnectionRow) -> String {
         p["port"]
     );
     match c.app.as_str() {
-        "salesforce" => format!(
+        _ if p["instanceUrl"].is_string() => format!(
             "{title} · {}",
             p["instanceUrl"].as_str().unwrap_or_default()
         ),

@@ -2,4 +2,5 @@
 
 pub mod active_directory;
 pub mod harness;
+pub mod okta;
 pub mod salesforce;

@@ -3,6 +3,7 @@
 pub mod ldap;
 pub mod login;
 pub mod mysql;
+pub mod okta;
 pub mod password;
 pub mod postgres;
 pub mod redis;

@@ -236,6 +236,7 @@ pub static TYPES: &[&dyn RegisteredType] = &[
     &Entry::<crate::providers::mysql::rotation::MysqlCredentials>::new(),
     &Entry::<crate::providers::redis::rotation::RedisCredentials>::new(),
     &Entry::<crate::providers::ldap::rotation::LdapPassword>::new(),
+    &Entry::<crate::providers::okta::rotation::OktaClientSecret>::new(),
     #[cfg(all(feature = "crash-points", debug_assertions))]
     &Entry::<crate::rotation::fake::FakeRotation>::new(),
 ];

@@ -149,6 +149,7 @@ async fn create_read_update_delete_a_salesforce_connection() {
         json!({"appConnectionOptions": [
             {"name": "LDAP", "app": "ldap", "methods": ["simple-bind"]},
             {"name": "MySQL", "app": "mysql", "methods": ["username-and-password"]},
+            {"name": "Okta", "app": "okta", "methods": ["api-token"]},
             {"name": "PostgreSQL", "app": "postgres", "methods": ["username-and-password"]},
             {"name": "Redis", "app": "redis", "methods": ["username-and-password"]},
             {"name": "Salesforce", "app": "salesforce", "methods": ["client-credentials"]}]})

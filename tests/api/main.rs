@@ -27,6 +27,8 @@ mod leaks;
 mod mock_salesforce;
 #[cfg(feature = "crash-points")]
 mod mysql;
+#[cfg(feature = "crash-points")]
+mod okta;
 mod openapi;
 mod postgres;
 mod projects;

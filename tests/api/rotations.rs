@@ -722,6 +722,8 @@ async fn update_list_by_name_options_and_check_credentials() {
                 "createUserStatement": "-- create user\nCREATE USER 'infisical_user'@'%' IDENTIFIED BY 'temporary_password';\n\n-- grant all privileges\nGRANT ALL PRIVILEGES ON my_database.* TO 'infisical_user'@'%';\n\n-- apply the privilege changes\nFLUSH PRIVILEGES;",
                 "rotationStatement": "ALTER USER '{{username}}'@'%' IDENTIFIED BY '{{password}}'",
                 "secretsMapping": {"username": "MYSQL_USERNAME", "password": "MYSQL_PASSWORD"}}},
+            {"name": "Okta Client Secret", "type": "okta-client-secret", "connection": "okta",
+             "template": {"secretsMapping": {"clientId": "OKTA_CLIENT_ID", "clientSecret": "OKTA_CLIENT_SECRET"}}},
             {"name": "PostgreSQL Credentials", "type": "postgres-credentials", "connection": "postgres",
              "template": {
                 "createUserStatement": "-- create user role\nCREATE USER infisical_user WITH ENCRYPTED PASSWORD 'temporary_password';\n   \n-- grant database connection permissions\nGRANT CONNECT ON DATABASE my_database TO infisical_user;\n   \n-- grant relevant table permissions\nGRANT ALL PRIVILEGES ON ALL TABLES IN SCHEMA public TO infisical_user;",

@@ -660,3 +660,108 @@ impl Target for ActiveDirectory {
 }
 
 rotation_suite!(active_directory, super::ActiveDirectory);
+
+/// `okta-client-secret` against the mock Okta org (`rotary::mock::okta`) in the test
+/// process: an API-token connection and one OIDC app that starts with one secret.
+pub struct Okta {
+    pub app: TestApp,
+    pub token: String,
+    pub project: String,
+    pub connection: String,
+    pub client_id: String,
+    /// The secret the app had before any rotation.
+    pub initial: String,
+    pub api_token: String,
+    pub url: String,
+    pub mock: rotary::mock::okta::MockOkta,
+}
+
+impl Okta {
+    pub async fn org() -> (rotary::mock::okta::MockOkta, String) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        rotary::mock::okta::spawn(listener).await.unwrap()
+    }
+}
+
+impl Target for Okta {
+    const TYPE: &'static str = "okta-client-secret";
+    const DUAL_PHASE: bool = true;
+    const MAPPED: [&'static str; 2] = ["OKTA_CLIENT_ID", "OKTA_CLIENT_SECRET"];
+
+    async fn on(app: TestApp, _database_url: &str) -> Self {
+        let (mock, url) = Okta::org().await;
+        let api_token = mock.org().add_token();
+        let (client_id, initial) = mock.org().add_app("Suite app");
+        let token = app.admin_token().await;
+        let project = app.create_project(&token, "Identity").await;
+        let r = app
+            .post(
+                "/api/v1/app-connections/okta",
+                &token,
+                json!({"name": "okta", "method": "api-token", "projectId": project,
+                       "credentials": {"instanceUrl": url, "apiToken": api_token}}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        Okta {
+            connection: r.body["appConnection"]["id"].as_str().unwrap().to_string(),
+            app,
+            token,
+            project,
+            client_id,
+            initial,
+            api_token,
+            url,
+            mock,
+        }
+    }
+    fn app(&self) -> &TestApp {
+        &self.app
+    }
+    fn app_mut(&mut self) -> &mut TestApp {
+        &mut self.app
+    }
+    fn token(&self) -> &str {
+        &self.token
+    }
+    fn project(&self) -> &str {
+        &self.project
+    }
+    fn body(&self, name: &str) -> Value {
+        json!({
+            "name": name, "projectId": self.project, "connectionId": self.connection,
+            "environment": "dev", "secretPath": "/", "isAutoRotationEnabled": false,
+            "rotationInterval": 30,
+            "parameters": {"clientId": self.client_id},
+            "secretsMapping": {"clientId": Self::MAPPED[0], "clientSecret": Self::MAPPED[1]},
+        })
+    }
+    fn pair(item: &Value) -> [String; 2] {
+        [
+            item["clientId"].as_str().unwrap().to_string(),
+            item["clientSecret"].as_str().unwrap().to_string(),
+        ]
+    }
+    async fn works(&self, pair: &[String; 2]) -> bool {
+        self.mock.org().authenticates(&pair[0], &pair[1])
+    }
+    async fn spoil(&self, pair: &[String; 2]) {
+        self.mock.set_status(&pair[0], &pair[1], "INACTIVE");
+    }
+    async fn mend(&self) {}
+    fn connection_secrets(&self) -> Vec<String> {
+        vec![self.api_token.clone()]
+    }
+    async fn strays(&self, known: &[[String; 2]]) -> Vec<String> {
+        self.mock
+            .secrets(&self.client_id)
+            .into_iter()
+            .filter(|s| {
+                s.client_secret != self.initial && !known.iter().any(|[_, k]| *k == s.client_secret)
+            })
+            .map(|s| s.id)
+            .collect()
+    }
+}
+
+rotation_suite!(okta, super::Okta);

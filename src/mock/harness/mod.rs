@@ -19,6 +19,116 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
+/// What a mock provider gives the shared dispatcher (`dispatch`): its harness, how it names
+/// a request's operation and target, its model's answer, and its error body for a fault.
+pub trait Mock: Clone + Send + Sync + 'static {
+    fn harness(&self) -> &Harness;
+    /// The operation (`token`, `create_secret`…) and the target the path names (an app).
+    fn classify(&self, req: &Req) -> (&'static str, Option<String>);
+    /// Latency added to every provider call (the `latency_ms` knob).
+    fn latency_ms(&self) -> u64;
+    /// The first fault rule that fires (the mock's own random source and target matching).
+    fn pick(&self, call: &faults::Call, phase: &str) -> Option<faults::Action>;
+    /// The model's answer.
+    fn handle(&self, req: &Req, op: &str) -> Reply;
+    /// The body a fault rule's `"json"` answer has, in the provider's own error shape.
+    fn fault_body(&self, status: u16, op: &str) -> Reply;
+    /// The control API (`/__mock/…`).
+    fn control(&self, req: Req) -> impl std::future::Future<Output = Reply> + Send;
+    /// The time the request log records (a mock's clock may be virtual).
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// Every request of a mock: control API, or route, fault rules (before), handler, fault
+/// rules (after), log.
+pub async fn dispatch<M: Mock>(mock: M, request: axum::extract::Request) -> Response {
+    let started = std::time::Instant::now();
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, 8 * 1024 * 1024)
+        .await
+        .unwrap_or_default();
+    let req = Req {
+        method: parts.method.as_str().to_string(),
+        path: parts.uri.path().to_string(),
+        query: decode_form(parts.uri.query().unwrap_or("")),
+        headers: parts.headers,
+        body,
+    };
+    if req.path.starts_with("/__mock/") || req.path == "/__mock" {
+        return mock.control(req).await.into_response();
+    }
+    let (op, app) = mock.classify(&req);
+    let latency = mock.latency_ms();
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
+    }
+    let call = faults::Call {
+        op,
+        method: &req.method,
+        app: app.as_deref(),
+    };
+    let (reply, fault) = match mock.pick(&call, "before") {
+        Some(action) => match apply_fault(&mock, &action, op).await {
+            Some(reply) => (reply, Some("before")),
+            None => return reset(),
+        },
+        None => {
+            let reply = mock.handle(&req, op);
+            match mock.pick(&call, "after") {
+                Some(action) => match apply_fault(&mock, &action, op).await {
+                    Some(faulted) => (faulted, Some("after")),
+                    None => return reset(),
+                },
+                None => (reply, None),
+            }
+        }
+    };
+    mock.harness().record(Logged {
+        seq: 0,
+        at: mock.now(),
+        method: req.method.clone(),
+        path: req.path.clone(),
+        op: op.to_string(),
+        status: reply.status,
+        latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+        token_hash: token_hash(&req.headers),
+        fault: fault.map(str::to_string),
+    });
+    reply.into_response()
+}
+
+/// Carries out a fault's action: waits (latency, latch, hang), then the reply to send, or
+/// `None` to drop the connection.
+async fn apply_fault<M: Mock>(mock: &M, action: &faults::Action, op: &str) -> Option<Reply> {
+    if !mock.harness().wait(action).await {
+        return None;
+    }
+    let status = action.status.unwrap_or(500);
+    let mut reply = match action.body.as_deref().unwrap_or("json") {
+        "json" => mock.fault_body(status, op),
+        "html" => Reply {
+            status,
+            content_type: "text/html;charset=UTF-8",
+            body: "<html><body><h1>Service Unavailable</h1></body></html>".into(),
+            headers: vec![],
+        },
+        "empty" => Reply::empty(status),
+        literal => Reply {
+            status,
+            content_type: "application/json;charset=UTF-8",
+            body: literal.to_string(),
+            headers: vec![],
+        },
+    };
+    reply.status = status;
+    reply
+        .headers
+        .extend(action.headers.iter().map(|(k, v)| (k.clone(), v.clone())));
+    Some(reply)
+}
+
 /// A request as the org's handlers see it.
 pub struct Req {
     pub method: String,

@@ -9,10 +9,8 @@ pub mod rest;
 pub mod soap;
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
-use axum::response::Response;
 use axum::Router;
 use serde::Serialize;
 use tokio::net::TcpListener;
@@ -20,7 +18,7 @@ use tokio::net::TcpListener;
 use model::{Org, Seed};
 
 pub use crate::mock::harness::{decode_form, faults, Logged, Reply, Req};
-use crate::mock::harness::{reset, token_hash, Harness};
+use crate::mock::harness::{dispatch, Harness};
 
 pub struct Shared {
     pub org: Mutex<Org>,
@@ -78,7 +76,9 @@ impl MockOrg {
     }
 
     pub fn router(&self) -> Router {
-        Router::new().fallback(dispatch).with_state(self.clone())
+        Router::new()
+            .fallback(|State(mock): State<MockOrg>, request: Request| dispatch(mock, request))
+            .with_state(self.clone())
     }
 }
 
@@ -98,114 +98,45 @@ pub async fn spawn(
     Ok((org, base))
 }
 
-/// Every request: route, fault rules (before), handler, fault rules (after), log.
-async fn dispatch(State(mock): State<MockOrg>, request: Request) -> Response {
-    let started = Instant::now();
-    let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, 8 * 1024 * 1024)
-        .await
-        .unwrap_or_default();
-    let req = Req {
-        method: parts.method.as_str().to_string(),
-        path: parts.uri.path().to_string(),
-        query: decode_form(parts.uri.query().unwrap_or("")),
-        headers: parts.headers,
-        body,
-    };
-    if req.path.starts_with("/__mock/") || req.path == "/__mock" {
-        return control::handle(&mock, req).await.into_response();
+impl crate::mock::harness::Mock for MockOrg {
+    fn harness(&self) -> &Harness {
+        &self.0.harness
     }
-    let (op, app) = classify(&req);
-    let latency = mock.org().knobs.latency_ms;
-    if latency > 0 {
-        tokio::time::sleep(Duration::from_millis(latency)).await;
+    fn classify(&self, req: &Req) -> (&'static str, Option<String>) {
+        classify(req)
     }
-    let call = faults::Call {
-        op,
-        method: &req.method,
-        app: app.as_deref(),
-    };
-    let before = pick(&mock, &call, "before");
-    let (reply, fault) = match before {
-        Some(action) => (Some(apply_fault(&mock, &action, op).await), Some("before")),
-        None => (None, None),
-    };
-    let (reply, fault) = match reply {
-        Some(Some(reply)) => (reply, fault),
-        Some(None) => return reset(),
-        None => {
-            let reply = {
-                let mut org = mock.org();
-                org.tick();
-                handle(&mut org, &req, op)
-            };
-            match pick(&mock, &call, "after") {
-                Some(action) => match apply_fault(&mock, &action, op).await {
-                    Some(faulted) => (faulted, Some("after")),
-                    None => return reset(),
-                },
-                None => (reply, None),
+    fn latency_ms(&self) -> u64 {
+        self.org().knobs.latency_ms
+    }
+    fn pick(&self, call: &faults::Call, phase: &str) -> Option<faults::Action> {
+        let mut org = self.org();
+        self.0
+            .harness
+            .pick(call, phase, &mut org.rng, model::same_id)
+    }
+    fn handle(&self, req: &Req, op: &str) -> Reply {
+        let mut org = self.org();
+        org.tick();
+        handle(&mut org, req, op)
+    }
+    fn fault_body(&self, status: u16, op: &str) -> Reply {
+        match op {
+            "token" => Reply::json(
+                status,
+                serde_json::json!({"error": "unknown_error", "error_description": "retry your request"}),
+            ),
+            _ if op.starts_with("metadata") => {
+                soap::fault("UNKNOWN_EXCEPTION", "An unexpected error occurred.")
             }
+            _ => fault_json(status),
         }
-    };
-    let status = reply.status;
-    let at = mock.org().now();
-    mock.0.harness.record(Logged {
-        seq: 0,
-        at,
-        method: req.method.clone(),
-        path: req.path.clone(),
-        op: op.to_string(),
-        status,
-        latency_ms: started.elapsed().as_secs_f64() * 1000.0,
-        token_hash: token_hash(&req.headers),
-        fault: fault.map(str::to_string),
-    });
-    reply.into_response()
-}
-
-fn pick(mock: &MockOrg, call: &faults::Call, phase: &str) -> Option<faults::Action> {
-    let mut org = mock.org();
-    mock.0
-        .harness
-        .pick(call, phase, &mut org.rng, model::same_id)
-}
-
-/// Carries out a fault's action: waits (latency, latch, hang), then the reply to send, or
-/// `None` to drop the connection.
-async fn apply_fault(mock: &MockOrg, action: &faults::Action, op: &str) -> Option<Reply> {
-    if !mock.0.harness.wait(action).await {
-        return None;
     }
-    let status = action.status.unwrap_or(500);
-    let mut reply = match action.body.as_deref().unwrap_or("json") {
-        "json" if op == "token" => Reply::json(
-            status,
-            serde_json::json!({"error": "unknown_error", "error_description": "retry your request"}),
-        ),
-        "json" if op.starts_with("metadata") => {
-            soap::fault("UNKNOWN_EXCEPTION", "An unexpected error occurred.")
-        }
-        "json" => fault_json(status),
-        "html" => Reply {
-            status,
-            content_type: "text/html;charset=UTF-8",
-            body: "<html><body><h1>Service Unavailable</h1></body></html>".into(),
-            headers: vec![],
-        },
-        "empty" => Reply::empty(status),
-        literal => Reply {
-            status,
-            content_type: "application/json;charset=UTF-8",
-            body: literal.to_string(),
-            headers: vec![],
-        },
-    };
-    reply.status = status;
-    reply
-        .headers
-        .extend(action.headers.iter().map(|(k, v)| (k.clone(), v.clone())));
-    Some(reply)
+    async fn control(&self, req: Req) -> Reply {
+        control::handle(self, req).await
+    }
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.org().now()
+    }
 }
 
 fn fault_json(status: u16) -> Reply {
