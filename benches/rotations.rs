@@ -29,6 +29,9 @@
 //! (`scripts/bench-rotations.sh redis` starts one): every rotation deletes the user of two
 //! rotations ago, creates a new ACL user and logs in as it, each on a fresh connection.
 //!
+//! `--okta 1` rotates `okta-client-secret` against a mock Okta org in this process (one app
+//! per rotation, `--latency-ms` added to every call to it, as to the mock Salesforce org).
+//!
 //! `--ldap 1` rotates `ldap-password` (open-ldap, connection-principal) against a throwaway
 //! slapd it starts (the tests' `ldap_server.rs`, over ldaps:// with a test CA; run it under
 //! `scripts/with-slapd.sh`, as `scripts/bench-rotations.sh ldap` does), one account per
@@ -65,6 +68,8 @@ struct Args {
     mysql: bool,
     /// Rotate `ldap-password` against a slapd of the benchmark's own.
     ldap: bool,
+    /// Rotate `okta-client-secret` against a mock Okta org in this process.
+    okta: bool,
 }
 
 fn args() -> Args {
@@ -79,6 +84,7 @@ fn args() -> Args {
         redis: None,
         mysql: false,
         ldap: false,
+        okta: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -101,6 +107,7 @@ fn args() -> Args {
             "--redis" => a.redis = Some(value as u16),
             "--mysql" => a.mysql = value != 0,
             "--ldap" => a.ldap = value != 0,
+            "--okta" => a.okta = value != 0,
             _ => panic!("unknown flag {flag}; see benches/rotations.rs"),
         }
     }
@@ -286,7 +293,18 @@ async fn main() {
     } else {
         None
     };
-    let (kind, bodies) = if let Some(server) = &directory {
+    let okta = if a.okta {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Some(rotary::mock::okta::spawn(listener).await.unwrap())
+    } else {
+        None
+    };
+    let (kind, bodies) = if let Some((org, okta_base)) = &okta {
+        (
+            "okta-client-secret",
+            okta_rotations(&http, &base, &token, &project, org, okta_base, &a).await,
+        )
+    } else if let Some(server) = &directory {
         (
             "ldap-password",
             ldap_rotations(&http, &base, &token, &project, server, &a).await,
@@ -336,6 +354,9 @@ async fn main() {
         .send()
         .await
         .unwrap();
+    if let Some((org, _)) = &okta {
+        org.org().knobs.latency_ms = a.latency_ms;
+    }
     // ROTARY_PG_OPTIONS='-c shared_preload_libraries=pg_stat_statements' makes the benchmark
     // print the statements that cost Postgres the most during the burst.
     let statements = sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
@@ -828,6 +849,45 @@ async fn redis_floor(a: &Args, port: u16) {
         a.concurrency,
         total as f64 / 10.0
     );
+}
+
+/// Okta rotations: `--connections` API-token connections to the mock org, one app each
+/// rotation.
+async fn okta_rotations(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    project: &Value,
+    org: &rotary::mock::okta::MockOkta,
+    okta_base: &str,
+    a: &Args,
+) -> Vec<Value> {
+    let mut connections = Vec::new();
+    for c in 0..a.connections {
+        let api_token = org.org().add_token();
+        let body = json!({"name": format!("okta-{c}"), "method": "api-token", "projectId": project,
+            "credentials": {"instanceUrl": okta_base, "apiToken": api_token}});
+        let made = call(
+            http,
+            format!("{base}/api/v1/app-connections/okta"),
+            Some(token),
+            body,
+        )
+        .await;
+        connections.push(made["appConnection"]["id"].clone());
+    }
+    (0..a.rotations)
+        .map(|i| {
+            let (app, _) = org.org().add_app(&format!("App {i}"));
+            json!({
+                "name": format!("rotation-{i}"), "projectId": project,
+                "connectionId": connections[i % a.connections], "environment": "dev",
+                "secretPath": "/", "isAutoRotationEnabled": true, "rotationInterval": 30,
+                "parameters": {"clientId": app},
+                "secretsMapping": {"clientId": format!("CLIENT_ID_{i}"), "clientSecret": format!("CLIENT_SECRET_{i}")}
+            })
+        })
+        .collect()
 }
 
 /// The connection `ldap-password` rotations use: the manager over ldaps:// with the test CA.

@@ -17,6 +17,8 @@
 #   scripts/bench-rotations.sh ldap         ldap-password rotations (open-ldap) against a throwaway
 #                                           slapd over ldaps:// at 0 ms, then slapd alone replaying
 #                                           a rotation's operations from as many clients
+#   scripts/bench-rotations.sh okta [MS]    okta-client-secret rotations against a mock Okta org in
+#                                           the benchmark, MS ms (0) added to every call to it
 #   scripts/bench-rotations.sh burst [N C]  N rotations (10000) over C connections (100), all due
 #                                           at once, 50 ms per call to the org
 #   scripts/bench-rotations.sh -- FLAGS     benches/rotations.rs with FLAGS as given
@@ -97,6 +99,9 @@ case "$mode" in
     scripts/with-slapd.sh cargo bench --locked --quiet --bench rotations -- --ldap 1 \
       --rotations "${ROTATIONS:-1000}" --connections 4 --latency-ms 0 --concurrency "$CLIENTS" --per-connection 4
     ;;
+  okta)
+    bench --okta 1 --rotations "${ROTATIONS:-1000}" --connections 10 --latency-ms "${1:-0}"
+    ;;
   burst)
     bench --rotations "${1:-10000}" --connections "${2:-100}" --latency-ms 50 "${@:3}"
     ;;
@@ -104,7 +109,7 @@ case "$mode" in
     bench "$@"
     ;;
   *)
-    echo "usage: $0 throughput | postgres | mysql | redis | ldap | burst [ROTATIONS CONNECTIONS [FLAGS]] | -- FLAGS" >&2
+    echo "usage: $0 throughput | postgres | mysql | redis | ldap | okta [MS] | burst [ROTATIONS CONNECTIONS [FLAGS]] | -- FLAGS" >&2
     exit 2
     ;;
 esac

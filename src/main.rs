@@ -90,6 +90,9 @@ enum Command {
 enum MockProvider {
     /// An Okta org: an API token and one OIDC app with one client secret.
     Okta,
+    /// An Auth0 tenant: a Machine-to-Machine client for the Management API and one
+    /// application.
+    Auth0,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -287,6 +290,19 @@ async fn mock_provider(provider: MockProvider, listen: &str) -> anyhow::Result<(
                 "{}",
                 serde_json::json!({"instanceUrl": base, "apiToken": api_token,
                                    "apps": [{"id": id, "label": "Demo app", "clientSecret": secret}]})
+            );
+        }
+        MockProvider::Auth0 => {
+            let (tenant, base) = rotary::mock::auth0::spawn(listener).await?;
+            let (m2m, m2m_secret) = tenant
+                .tenant()
+                .add_client("Rotary", &["read:clients", "update:client_keys"]);
+            let (id, secret) = tenant.tenant().add_client("Demo app", &[]);
+            let audience = tenant.tenant().audience();
+            println!(
+                "{}",
+                serde_json::json!({"domain": base, "audience": audience, "clientId": m2m, "clientSecret": m2m_secret,
+                                   "apps": [{"clientId": id, "name": "Demo app", "clientSecret": secret}]})
             );
         }
     }

@@ -25,6 +25,7 @@ pub enum Input {
     Choice(&'static [(&'static str, &'static str)]),
 }
 
+#[derive(Clone, Copy)]
 pub struct Field {
     /// The API's field (`credentials.<name>` or `parameters.<name>`) and the form's.
     pub name: &'static str,
@@ -156,6 +157,26 @@ pub static CONNECTION_FORMS: &[ConnectionForm] = &[
         fields: &LDAP_CONNECTION,
     },
     ConnectionForm {
+        app: "auth0",
+        title: "Auth0",
+        method: "client-credentials",
+        hint: "A Machine-to-Machine application authorised for the Auth0 Management API with read:clients and update:client_keys; Rotary gets a Management API token with it before it saves it (encrypted).",
+        fields: &[
+            with(
+                field("domain", "Domain", Input::Text),
+                "",
+                "acme.us.auth0.com",
+            ),
+            field("clientId", "Client ID", Input::Text),
+            field("clientSecret", "Client secret", Input::Secret),
+            with(
+                field("audience", "Audience (the Management API's identifier)", Input::Text),
+                "",
+                "https://acme.us.auth0.com/api/v2/",
+            ),
+        ],
+    },
+    ConnectionForm {
         app: "okta",
         title: "Okta",
         method: "api-token",
@@ -203,20 +224,9 @@ const LDAP_CONNECTION: [Field; 6] = [
         "CN=Rotary,CN=Users,DC=corp,DC=example",
     ),
     field("password", "Password", Input::Secret),
-    with(
-        field(
-            "sslRejectUnauthorized",
-            "Verify the server's certificate and name",
-            Input::Check,
-        ),
-        "true",
-        "",
-    ),
-    field(
-        "sslCertificate",
-        "CA certificate (PEM, optional)",
-        Input::Pem,
-    ),
+    // Always TLS (ldaps:// or StartTLS): no "Use TLS" box.
+    TLS[1],
+    TLS[2],
 ];
 
 pub fn connection_form(app: &str) -> Option<&'static ConnectionForm> {
@@ -256,6 +266,16 @@ fn redis_scope(p: &Value) -> (&'static str, Markup) {
         html! {
             code { (p["permissionScope"].as_str().unwrap_or_default()) }
             span.muted { ": each rotation creates a new ACL user with it; the previous one keeps working until the next rotation" }
+        },
+    )
+}
+
+fn auth0_app(p: &Value) -> (&'static str, Markup) {
+    (
+        "Application",
+        html! {
+            code { (p["clientId"].as_str().unwrap_or_default()) }
+            span.muted { ": each rotation sets a new client secret, and the previous one stops working at once" }
         },
     )
 }
@@ -385,6 +405,24 @@ pub static ROTATION_FORMS: &[RotationForm] = &[
         revoke: (
             "Revoke: change the account's password to a random one nobody keeps. ",
             "Every consumer of it stops binding.",
+        ),
+    },
+    RotationForm {
+        slug: "auth0-client-secret",
+        short: "auth0",
+        title: "Auth0",
+        hint: "An application of the tenant whose client secret each rotation replaces with one Rotary chooses. Single-phase: Auth0 keeps one secret per application, so the previous secret stops working at once and its consumers must read the secret again.",
+        first_run: "Creating the rotation also rotates once, right away: the application gets a new secret, Rotary checks it at the token endpoint, and writes both secrets.",
+        parameters: &[with(
+            field("clientId", "Application (client id)", Input::Text),
+            "",
+            "",
+        )],
+        temporary: &[],
+        settings: auth0_app,
+        revoke: (
+            "Revoke: have Auth0 generate a secret for the application that nobody keeps. ",
+            "Every consumer of it stops authenticating.",
         ),
     },
     RotationForm {

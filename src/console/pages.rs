@@ -370,6 +370,11 @@ fn connection_summary(c: &ConnectionRow) -> String {
         p["port"]
     );
     match c.app.as_str() {
+        "auth0" => format!(
+            "{title} · {} at {}",
+            p["clientId"].as_str().unwrap_or_default(),
+            p["domain"].as_str().unwrap_or_default()
+        ),
         _ if p["instanceUrl"].is_string() => format!(
             "{title} · {}",
             p["instanceUrl"].as_str().unwrap_or_default()

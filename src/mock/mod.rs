@@ -1,6 +1,7 @@
 //! Fake providers for tests, demos and users trying Rotary without a real account.
 
 pub mod active_directory;
+pub mod auth0;
 pub mod harness;
 pub mod okta;
 pub mod salesforce;

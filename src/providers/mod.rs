@@ -1,5 +1,6 @@
 //! Clients of the systems whose credentials Rotary rotates, one module per provider.
 
+pub mod auth0;
 pub mod ldap;
 pub mod login;
 pub mod mysql;

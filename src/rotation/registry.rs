@@ -237,6 +237,7 @@ pub static TYPES: &[&dyn RegisteredType] = &[
     &Entry::<crate::providers::redis::rotation::RedisCredentials>::new(),
     &Entry::<crate::providers::ldap::rotation::LdapPassword>::new(),
     &Entry::<crate::providers::okta::rotation::OktaClientSecret>::new(),
+    &Entry::<crate::providers::auth0::rotation::Auth0ClientSecret>::new(),
     #[cfg(all(feature = "crash-points", debug_assertions))]
     &Entry::<crate::rotation::fake::FakeRotation>::new(),
 ];

@@ -147,6 +147,7 @@ async fn create_read_update_delete_a_salesforce_connection() {
     assert_eq!(
         r.body,
         json!({"appConnectionOptions": [
+            {"name": "Auth0", "app": "auth0", "methods": ["client-credentials"]},
             {"name": "LDAP", "app": "ldap", "methods": ["simple-bind"]},
             {"name": "MySQL", "app": "mysql", "methods": ["username-and-password"]},
             {"name": "Okta", "app": "okta", "methods": ["api-token"]},

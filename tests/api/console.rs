@@ -1023,3 +1023,28 @@ async fn okta_connections_and_rotations_work_from_the_console() {
     )
     .await;
 }
+
+#[cfg(feature = "crash-points")]
+#[tokio::test]
+async fn auth0_connections_and_rotations_work_from_the_console() {
+    let a: crate::suite_targets::Auth0 = crate::suite::world().await;
+    let audience = a.mock.tenant().audience();
+    a_type_works_from_the_console(
+        &a,
+        "auth0",
+        &format!("Auth0 · {} at {}", a.m2m.0, a.url),
+        &[
+            ("app", "auth0"),
+            ("domain", &a.url),
+            ("clientId", &a.m2m.0),
+            ("audience", &audience),
+        ],
+        ("clientSecret", &a.m2m.1),
+        &[("clientId", &a.client_id)],
+        &format!(
+            "<code>{}</code><span class=\"muted\">: each rotation sets a new client secret",
+            a.client_id
+        ),
+    )
+    .await;
+}

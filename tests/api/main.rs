@@ -3,6 +3,8 @@
 
 mod app_connections;
 mod auth;
+#[cfg(feature = "crash-points")]
+mod auth0;
 mod cache;
 mod cli;
 mod compose;

@@ -765,3 +765,102 @@ impl Target for Okta {
 }
 
 rotation_suite!(okta, super::Okta);
+
+/// `auth0-client-secret` against the mock Auth0 tenant (`rotary::mock::auth0`) in the test
+/// process: a Machine-to-Machine connection with `read:clients update:client_keys`, and one
+/// application (with no grant of its own: Auth0 answers its token requests with a 403 once
+/// it authenticated).
+pub struct Auth0 {
+    pub app: TestApp,
+    pub token: String,
+    pub project: String,
+    pub connection: String,
+    pub client_id: String,
+    pub initial: String,
+    pub m2m: (String, String),
+    pub url: String,
+    pub mock: rotary::mock::auth0::MockAuth0,
+}
+
+impl Auth0 {
+    pub fn connection_body(&self, name: &str, secret: &str) -> Value {
+        json!({"name": name, "method": "client-credentials", "projectId": self.project,
+               "credentials": {"domain": self.url, "clientId": self.m2m.0, "clientSecret": secret,
+                               "audience": self.mock.tenant().audience()}})
+    }
+}
+
+impl Target for Auth0 {
+    const TYPE: &'static str = "auth0-client-secret";
+    const DUAL_PHASE: bool = false;
+    const MAPPED: [&'static str; 2] = ["AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET"];
+
+    async fn on(app: TestApp, _database_url: &str) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (mock, url) = rotary::mock::auth0::spawn(listener).await.unwrap();
+        let m2m = mock
+            .tenant()
+            .add_client("Rotary", &["read:clients", "update:client_keys"]);
+        let (client_id, initial) = mock.tenant().add_client("Suite app", &[]);
+        let token = app.admin_token().await;
+        let project = app.create_project(&token, "Tenant").await;
+        let mut t = Auth0 {
+            app,
+            token,
+            project,
+            connection: String::new(),
+            client_id,
+            initial,
+            m2m,
+            url,
+            mock,
+        };
+        let body = t.connection_body("auth0", &t.m2m.1.clone());
+        let r = t
+            .app
+            .post("/api/v1/app-connections/auth0", &t.token, body)
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        t.connection = r.body["appConnection"]["id"].as_str().unwrap().to_string();
+        t
+    }
+    fn app(&self) -> &TestApp {
+        &self.app
+    }
+    fn app_mut(&mut self) -> &mut TestApp {
+        &mut self.app
+    }
+    fn token(&self) -> &str {
+        &self.token
+    }
+    fn project(&self) -> &str {
+        &self.project
+    }
+    fn body(&self, name: &str) -> Value {
+        json!({
+            "name": name, "projectId": self.project, "connectionId": self.connection,
+            "environment": "dev", "secretPath": "/", "isAutoRotationEnabled": false,
+            "rotationInterval": 30,
+            "parameters": {"clientId": self.client_id},
+            "secretsMapping": {"clientId": Self::MAPPED[0], "clientSecret": Self::MAPPED[1]},
+        })
+    }
+    fn pair(item: &Value) -> [String; 2] {
+        Okta::pair(item)
+    }
+    async fn works(&self, pair: &[String; 2]) -> bool {
+        self.mock.tenant().authenticates(&pair[0], &pair[1])
+    }
+    async fn spoil(&self, pair: &[String; 2]) {
+        let mut t = self.mock.tenant();
+        if let Some(c) = t.clients.iter_mut().find(|c| c.client_id == pair[0]) {
+            c.client_secret = "spoiled-by-hand-in-the-dashboard".into();
+        }
+    }
+    async fn mend(&self) {}
+    fn connection_secrets(&self) -> Vec<String> {
+        vec![self.m2m.1.clone()]
+    }
+}
+
+rotation_suite!(auth0, super::Auth0);
