@@ -32,6 +32,9 @@
 //! `--okta 1` rotates `okta-client-secret` against a mock Okta org in this process (one app
 //! per rotation, `--latency-ms` added to every call to it, as to the mock Salesforce org).
 //!
+//! `--auth0 1` rotates `auth0-client-secret` against a mock Auth0 tenant in this process in
+//! the same way (single-phase: a PATCH and two token checks per rotation).
+//!
 //! `--ldap 1` rotates `ldap-password` (open-ldap, connection-principal) against a throwaway
 //! slapd it starts (the tests' `ldap_server.rs`, over ldaps:// with a test CA; run it under
 //! `scripts/with-slapd.sh`, as `scripts/bench-rotations.sh ldap` does), one account per
@@ -70,6 +73,8 @@ struct Args {
     ldap: bool,
     /// Rotate `okta-client-secret` against a mock Okta org in this process.
     okta: bool,
+    /// Rotate `auth0-client-secret` against a mock Auth0 tenant in this process.
+    auth0: bool,
 }
 
 fn args() -> Args {
@@ -85,6 +90,7 @@ fn args() -> Args {
         mysql: false,
         ldap: false,
         okta: false,
+        auth0: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -108,6 +114,7 @@ fn args() -> Args {
             "--mysql" => a.mysql = value != 0,
             "--ldap" => a.ldap = value != 0,
             "--okta" => a.okta = value != 0,
+            "--auth0" => a.auth0 = value != 0,
             _ => panic!("unknown flag {flag}; see benches/rotations.rs"),
         }
     }
@@ -299,7 +306,18 @@ async fn main() {
     } else {
         None
     };
-    let (kind, bodies) = if let Some((org, okta_base)) = &okta {
+    let auth0 = if a.auth0 {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Some(rotary::mock::auth0::spawn(listener).await.unwrap())
+    } else {
+        None
+    };
+    let (kind, bodies) = if let Some((tenant, auth0_base)) = &auth0 {
+        (
+            "auth0-client-secret",
+            auth0_rotations(&http, &base, &token, &project, tenant, auth0_base, &a).await,
+        )
+    } else if let Some((org, okta_base)) = &okta {
         (
             "okta-client-secret",
             okta_rotations(&http, &base, &token, &project, org, okta_base, &a).await,
@@ -356,6 +374,9 @@ async fn main() {
         .unwrap();
     if let Some((org, _)) = &okta {
         org.org().knobs.latency_ms = a.latency_ms;
+    }
+    if let Some((tenant, _)) = &auth0 {
+        tenant.tenant().knobs.latency_ms = a.latency_ms;
     }
     // ROTARY_PG_OPTIONS='-c shared_preload_libraries=pg_stat_statements' makes the benchmark
     // print the statements that cost Postgres the most during the burst.
@@ -879,6 +900,49 @@ async fn okta_rotations(
     (0..a.rotations)
         .map(|i| {
             let (app, _) = org.org().add_app(&format!("App {i}"));
+            json!({
+                "name": format!("rotation-{i}"), "projectId": project,
+                "connectionId": connections[i % a.connections], "environment": "dev",
+                "secretPath": "/", "isAutoRotationEnabled": true, "rotationInterval": 30,
+                "parameters": {"clientId": app},
+                "secretsMapping": {"clientId": format!("CLIENT_ID_{i}"), "clientSecret": format!("CLIENT_SECRET_{i}")}
+            })
+        })
+        .collect()
+}
+
+/// Auth0 rotations: `--connections` Machine-to-Machine connections to the mock tenant, one
+/// application each rotation.
+async fn auth0_rotations(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    project: &Value,
+    tenant: &rotary::mock::auth0::MockAuth0,
+    auth0_base: &str,
+    a: &Args,
+) -> Vec<Value> {
+    let audience = tenant.tenant().audience();
+    let mut connections = Vec::new();
+    for c in 0..a.connections {
+        let (id, secret) = tenant.tenant().add_client(
+            &format!("Rotary {c}"),
+            &["read:clients", "update:client_keys"],
+        );
+        let body = json!({"name": format!("auth0-{c}"), "method": "client-credentials", "projectId": project,
+            "credentials": {"domain": auth0_base, "clientId": id, "clientSecret": secret, "audience": audience}});
+        let made = call(
+            http,
+            format!("{base}/api/v1/app-connections/auth0"),
+            Some(token),
+            body,
+        )
+        .await;
+        connections.push(made["appConnection"]["id"].clone());
+    }
+    (0..a.rotations)
+        .map(|i| {
+            let (app, _) = tenant.tenant().add_client(&format!("App {i}"), &[]);
             json!({
                 "name": format!("rotation-{i}"), "projectId": project,
                 "connectionId": connections[i % a.connections], "environment": "dev",

@@ -19,6 +19,8 @@
 #                                           a rotation's operations from as many clients
 #   scripts/bench-rotations.sh okta [MS]    okta-client-secret rotations against a mock Okta org in
 #                                           the benchmark, MS ms (0) added to every call to it
+#   scripts/bench-rotations.sh auth0 [MS]   auth0-client-secret rotations against a mock Auth0
+#                                           tenant in the benchmark, MS ms (0) added to every call
 #   scripts/bench-rotations.sh burst [N C]  N rotations (10000) over C connections (100), all due
 #                                           at once, 50 ms per call to the org
 #   scripts/bench-rotations.sh -- FLAGS     benches/rotations.rs with FLAGS as given
@@ -102,6 +104,9 @@ case "$mode" in
   okta)
     bench --okta 1 --rotations "${ROTATIONS:-1000}" --connections 10 --latency-ms "${1:-0}"
     ;;
+  auth0)
+    bench --auth0 1 --rotations "${ROTATIONS:-1000}" --connections 10 --latency-ms "${1:-0}"
+    ;;
   burst)
     bench --rotations "${1:-10000}" --connections "${2:-100}" --latency-ms 50 "${@:3}"
     ;;
@@ -109,7 +114,7 @@ case "$mode" in
     bench "$@"
     ;;
   *)
-    echo "usage: $0 throughput | postgres | mysql | redis | ldap | okta [MS] | burst [ROTATIONS CONNECTIONS [FLAGS]] | -- FLAGS" >&2
+    echo "usage: $0 throughput | postgres | mysql | redis | ldap | okta [MS] | auth0 [MS] | burst [ROTATIONS CONNECTIONS [FLAGS]] | -- FLAGS" >&2
     exit 2
     ;;
 esac
