@@ -68,12 +68,23 @@ pub async fn spawn_app() -> TestApp {
 /// A new empty database on the test server; returns its URL.
 pub async fn fresh_database() -> String {
     let admin = admin_url();
-    let name = format!("rotary_test_{}", uuid::Uuid::new_v4().simple());
+    // The process id in the name says whose it is: databases of test runs that have ended are
+    // dropped by the next run (the first time it makes one), so a developer's cluster does not
+    // grow by every run's hundreds of databases.
+    let name = format!(
+        "rotary_test_{}_{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    );
     let admin_pool = PgPoolOptions::new()
         .max_connections(1)
         .connect(&admin)
         .await
         .expect("connect to the test server");
+    static SWEPT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    SWEPT
+        .get_or_init(|| drop_ended_runs_databases(&admin_pool))
+        .await;
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&admin_pool)
         .await
@@ -83,6 +94,29 @@ pub async fn fresh_database() -> String {
         .rsplit_once('/')
         .expect("DATABASE_URL has a database name");
     format!("{base_url}/{name}")
+}
+
+/// Drops the test databases of test processes that are gone (and of runs from before the
+/// names carried a process id).
+async fn drop_ended_runs_databases(admin: &sqlx::PgPool) {
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'rotary\\_test\\_%'",
+    )
+    .fetch_all(admin)
+    .await
+    .unwrap_or_default();
+    for name in names {
+        let owner = name
+            .strip_prefix("rotary_test_")
+            .and_then(|rest| rest.split_once('_'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok());
+        let alive = owner.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
+        if !alive {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .execute(admin)
+                .await;
+        }
+    }
 }
 
 pub async fn spawn_app_with(limits: Limits) -> TestApp {
