@@ -5,7 +5,6 @@
 //! statement safely.
 
 use rand::seq::SliceRandom;
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 const LOWER: &str = "abcdefghijklmnopqrstuvwxyz";
@@ -117,7 +116,24 @@ pub fn requirements_rule(
 /// A password meeting `req`: the required count from each class, the rest from the union of
 /// the classes that are required at all, shuffled; from the OS's random source.
 pub fn generate(req: &PasswordRequirements) -> String {
-    let mut rng = rand::rngs::OsRng;
+    generate_with(&mut rand::rngs::OsRng, req)
+}
+
+/// A password nobody is told and only this server can compute again, for `context` alone: the
+/// generator seeded with the HMAC of the root key and `context` (a revoke run's id). A revoke
+/// that changed a password and crashed before it finished finds the password it set, where a
+/// fresh random one would leave it unable to authenticate as the account it must change.
+pub fn derived(key: &crate::crypto::Key, context: &str, req: &PasswordRequirements) -> String {
+    use rand::SeedableRng;
+    let mut seed = [0u8; 32];
+    let mac = hex::decode(key.fingerprint(context.as_bytes())).unwrap_or_default();
+    for (s, m) in seed.iter_mut().zip(mac) {
+        *s = m;
+    }
+    generate_with(&mut rand::rngs::StdRng::from_seed(seed), req)
+}
+
+fn generate_with(rng: &mut impl rand::Rng, req: &PasswordRequirements) -> String {
     let symbols = req.symbols();
     let classes: [(Vec<char>, u32); 4] = [
         (LOWER.chars().collect(), req.required.lowercase),
@@ -138,13 +154,31 @@ pub fn generate(req: &PasswordRequirements) -> String {
     while out.len() < req.length as usize {
         out.push(pool[rng.gen_range(0..pool.len())]);
     }
-    out.shuffle(&mut rng);
+    out.shuffle(rng);
     out.into_iter().collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_derived_password_is_the_same_for_its_context_only() {
+        let key = crate::crypto::Key::generate();
+        let req = PasswordRequirements::default();
+        let a = derived(&key, "ldap-revoke:1", &req);
+        assert_eq!(a, derived(&key, "ldap-revoke:1", &req));
+        assert_ne!(a, derived(&key, "ldap-revoke:2", &req));
+        assert_ne!(
+            a,
+            derived(&crate::crypto::Key::generate(), "ldap-revoke:1", &req)
+        );
+        assert_eq!(req.problem(), None);
+        assert_eq!(a.len(), 48);
+        assert!(a.chars().any(|c| c.is_ascii_lowercase()));
+        assert!(a.chars().any(|c| c.is_ascii_uppercase()));
+        assert!(a.chars().any(|c| c.is_ascii_digit()));
+    }
 
     #[test]
     fn the_default_is_48_letters_and_digits_with_each_class() {

@@ -106,9 +106,16 @@ impl RotationType for LdapPassword {
 
     /// Revoke: one more change, to a password nobody keeps (Infisical's revoke). When the
     /// target is the connection's principal the connection keeps it (`connection_update`).
+    /// The password is derived from the root key and the revoke run's id, so a revoke taken
+    /// over after it changed the password finds it (`issue` first binds with it): with a new
+    /// random one a target-principal revoke could no longer bind as the account.
     async fn revoke(run: &mut LdapRun<'_>) -> StepResult {
         if run.issued.is_none() {
-            let unknown = SecretString::from(password::generate(&Default::default()));
+            let unknown = SecretString::from(password::derived(
+                run.key,
+                &format!("ldap-revoke:{}", run.run_id),
+                &Default::default(),
+            ));
             prepare(run, &unknown)?;
         }
         issue(run).await
