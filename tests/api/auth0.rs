@@ -202,3 +202,22 @@ async fn revoke_has_auth0_generate_a_secret_nobody_keeps() {
     assert!(!a.works(&[a.client_id.clone(), a.initial.clone()]).await);
     assert_eq!(ops(&a, "rotate_secret"), 1);
 }
+
+#[tokio::test]
+async fn a_fault_at_any_auth0_call_keeps_the_invariants() {
+    let a = world().await;
+    let id = suite::create(&a, "auth0").await;
+    suite::a_fault_at_any_provider_call_keeps_the_invariants(
+        &a,
+        &id,
+        &["token", "update_client"],
+        |rule| {
+            let mut rules = a.mock.harness().faults.lock().unwrap();
+            match rule {
+                Some(r) => rules.push(serde_json::from_value(r).unwrap()),
+                None => rules.clear(),
+            }
+        },
+    )
+    .await;
+}

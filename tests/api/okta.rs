@@ -336,3 +336,29 @@ async fn revoke_leaves_the_app_one_secret_nobody_keeps() {
     }
     assert_ne!(left[0].client_secret, o.initial);
 }
+
+#[tokio::test]
+async fn a_fault_at_any_okta_call_keeps_the_invariants() {
+    let o = world().await;
+    let id = suite::create(&o, "okta").await;
+    assert_eq!(suite::rotate(&o, &id).await.status, 200);
+    suite::a_fault_at_any_provider_call_keeps_the_invariants(
+        &o,
+        &id,
+        &[
+            "list_secrets",
+            "create_secret",
+            "get_secret",
+            "deactivate_secret",
+            "delete_secret",
+        ],
+        |rule| {
+            let mut rules = o.mock.harness().faults.lock().unwrap();
+            match rule {
+                Some(r) => rules.push(serde_json::from_value(r).unwrap()),
+                None => rules.clear(),
+            }
+        },
+    )
+    .await;
+}

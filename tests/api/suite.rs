@@ -134,6 +134,45 @@ pub async fn assert_converged<T: Target>(t: &T, id: &str, label: &str) {
     );
 }
 
+/// For a type whose provider is a mock on the harness (fault rules by operation): for each
+/// provider call in `ops`, a rotation with a 503 before it (the run retries the phase and
+/// succeeds), a 503 after its effect (the retried phase must not trip over its own effect: it
+/// succeeds too), and a 400 before it (the run may fail: abandoned or rolled forward); after each, what no failure may break
+/// (`assert_converged`), and the next rotation succeeds. `rule` adds a fault rule, or with
+/// `None` clears them.
+pub async fn a_fault_at_any_provider_call_keeps_the_invariants<T: Target>(
+    t: &T,
+    id: &str,
+    ops: &[&str],
+    rule: impl Fn(Option<Value>),
+) {
+    for op in ops {
+        for (phase, status) in [("before", 503), ("after", 503), ("before", 400)] {
+            let label = format!("{status} {phase} {op}");
+            rule(Some(json!({"id": label, "match": {"op": op, "times": 1},
+                              "phase": phase, "action": {"status": status}})));
+            let r = rotate(t, id).await;
+            rule(None);
+            // One transient failure is retried within the run, and the retry must not trip
+            // over the effect it already had; a refusal may fail the run.
+            if status == 503 {
+                assert_eq!(r.status, 200, "{label}: {}", r.body);
+            } else {
+                assert!(
+                    r.status == 200 || r.status.is_server_error(),
+                    "{label}: {} {}",
+                    r.status,
+                    r.body
+                );
+            }
+            assert_converged(t, id, &label).await;
+            let r = rotate(t, id).await;
+            assert_eq!(r.status, 200, "{label}, the next rotation: {}", r.body);
+            assert_converged(t, id, &format!("{label}, the next rotation")).await;
+        }
+    }
+}
+
 pub async fn create_and_rotate_twice<T: Target>() {
     let t: T = world().await;
     let id = create(&t, "suite").await;
