@@ -88,6 +88,45 @@ pub struct Options {
     /// ROTARY_METRICS_TOKEN: the bearer token a Prometheus scraper sends to `/metrics`
     /// (an org admin's access token works too).
     pub metrics_token: Option<SecretString>,
+    /// ROTARY_AZURE_LOGIN_URL and ROTARY_AZURE_GRAPH_URL: Microsoft's endpoints (a mock's in
+    /// tests and demos).
+    pub azure: AzureEndpoints,
+}
+
+/// Where Azure's token endpoint and Microsoft Graph are.
+#[derive(Debug, Clone)]
+pub struct AzureEndpoints {
+    /// `https://login.microsoftonline.com`: `/{tenant}/oauth2/v2.0/token` under it.
+    pub login: String,
+    /// `https://graph.microsoft.com`: `/v1.0/…` under it.
+    pub graph: String,
+}
+
+impl Default for AzureEndpoints {
+    fn default() -> Self {
+        AzureEndpoints {
+            login: "https://login.microsoftonline.com".into(),
+            graph: "https://graph.microsoft.com".into(),
+        }
+    }
+}
+
+/// An endpoint setting: an http(s) URL, kept without its trailing slash; unset: `default`.
+pub fn endpoint(
+    name: &'static str,
+    value: Option<String>,
+    default: &str,
+) -> Result<String, SettingError> {
+    let Some(value) = value.map(|v| v.trim().trim_end_matches('/').to_string()) else {
+        return Ok(default.to_string());
+    };
+    match url::Url::parse(&value) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(value),
+        _ => Err(SettingError {
+            name,
+            problem: format!("is not an http(s) URL: {value:?}"),
+        }),
+    }
 }
 
 impl Default for Options {
@@ -102,6 +141,7 @@ impl Default for Options {
             provider_timeout: std::time::Duration::from_secs(30),
             cors_origins: CorsOrigins::None,
             metrics_token: None,
+            azure: AzureEndpoints::default(),
         }
     }
 }
@@ -297,6 +337,20 @@ impl Default for Limits {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_endpoint_setting_is_an_http_url_kept_without_its_slash() {
+        assert_eq!(
+            endpoint("X", None, "https://d.example").unwrap(),
+            "https://d.example"
+        );
+        assert_eq!(
+            endpoint("X", Some(" http://127.0.0.1:8788/ ".into()), "https://d").unwrap(),
+            "http://127.0.0.1:8788"
+        );
+        let e = endpoint("ROTARY_AZURE_GRAPH_URL", Some("graph".into()), "https://d").unwrap_err();
+        assert_eq!(e.name, "ROTARY_AZURE_GRAPH_URL");
+    }
 
     #[test]
     fn cors_origins_are_a_list_of_origins_or_a_star() {

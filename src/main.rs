@@ -93,6 +93,10 @@ enum MockProvider {
     /// An Auth0 tenant: a Machine-to-Machine client for the Management API and one
     /// application.
     Auth0,
+    /// Microsoft's token endpoint and Graph: a tenant with an app registration that may
+    /// manage the others and one to rotate (point ROTARY_AZURE_LOGIN_URL and
+    /// ROTARY_AZURE_GRAPH_URL at it).
+    Azure,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -134,6 +138,18 @@ fn options() -> Result<Options, SettingError> {
         )? as u64),
         cors_origins: config::cors_origins(env("ROTARY_CORS_ORIGINS"))?,
         metrics_token: config::metrics_token(env("ROTARY_METRICS_TOKEN"))?,
+        azure: config::AzureEndpoints {
+            login: config::endpoint(
+                "ROTARY_AZURE_LOGIN_URL",
+                env("ROTARY_AZURE_LOGIN_URL"),
+                &defaults.azure.login,
+            )?,
+            graph: config::endpoint(
+                "ROTARY_AZURE_GRAPH_URL",
+                env("ROTARY_AZURE_GRAPH_URL"),
+                &defaults.azure.graph,
+            )?,
+        },
         ..defaults
     })
 }
@@ -290,6 +306,20 @@ async fn mock_provider(provider: MockProvider, listen: &str) -> anyhow::Result<(
                 "{}",
                 serde_json::json!({"instanceUrl": base, "apiToken": api_token,
                                    "apps": [{"id": id, "label": "Demo app", "clientSecret": secret}]})
+            );
+        }
+        MockProvider::Azure => {
+            let (mock, base) = rotary::mock::azure::spawn(listener).await?;
+            let mut d = mock.directory();
+            let tenant = d.add_tenant();
+            let (_, manager, manager_secret) = d.add_app(tenant, "Rotary", true);
+            let (object_id, client_id, secret) = d.add_app(tenant, "Demo app", false);
+            drop(d);
+            println!(
+                "{}",
+                serde_json::json!({"loginUrl": base, "graphUrl": base, "tenantId": tenant,
+                                   "clientId": manager, "clientSecret": manager_secret,
+                                   "apps": [{"objectId": object_id, "clientId": client_id, "name": "Demo app", "clientSecret": secret}]})
             );
         }
         MockProvider::Auth0 => {

@@ -35,6 +35,7 @@ pub struct Inner {
     pub lookups: crate::cache::Lookups,
     pub cors_origins: crate::config::CorsOrigins,
     pub metrics_token: Option<secrecy::SecretString>,
+    pub azure: crate::config::AzureEndpoints,
     /// Whether this server took its worker's liveness lock (`rotation::liveness`).
     pub liveness_held: std::sync::atomic::AtomicBool,
 }
@@ -66,6 +67,7 @@ impl AppState {
             lookups: Default::default(),
             cors_origins: options.cors_origins.clone(),
             metrics_token: options.metrics_token.clone(),
+            azure: options.azure.clone(),
             liveness_held: Default::default(),
         }))
     }

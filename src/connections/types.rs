@@ -141,6 +141,7 @@ impl<C: ConnectionType> RegisteredConnection for Entry<C> {
 /// Every app connection type: one line each.
 pub static CONNECTION_TYPES: &[&dyn RegisteredConnection] = &[
     &Entry::<crate::providers::auth0::connection::Auth0App>::new(),
+    &Entry::<crate::providers::azure::connection::AzureApp>::new(),
     &Entry::<crate::providers::ldap::connection::LdapApp>::new(),
     &Entry::<crate::providers::mysql::connection::MysqlApp>::new(),
     &Entry::<crate::providers::okta::connection::OktaApp>::new(),

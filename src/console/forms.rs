@@ -177,6 +177,17 @@ pub static CONNECTION_FORMS: &[ConnectionForm] = &[
         ],
     },
     ConnectionForm {
+        app: "azure-client-secrets",
+        title: "Azure",
+        method: "client-secret",
+        hint: "An app registration with Microsoft Graph's Application.ReadWrite.All (application permission, admin consent); Rotary gets a Graph token with its secret before it saves it (encrypted).",
+        fields: &[
+            field("tenantId", "Tenant ID", Input::Text),
+            field("clientId", "Client (application) ID", Input::Text),
+            field("clientSecret", "Client secret", Input::Secret),
+        ],
+    },
+    ConnectionForm {
         app: "okta",
         title: "Okta",
         method: "api-token",
@@ -276,6 +287,16 @@ fn auth0_app(p: &Value) -> (&'static str, Markup) {
         html! {
             code { (p["clientId"].as_str().unwrap_or_default()) }
             span.muted { ": each rotation sets a new client secret, and the previous one stops working at once" }
+        },
+    )
+}
+
+fn azure_app(p: &Value) -> (&'static str, Markup) {
+    (
+        "App registration",
+        html! {
+            code { (p["appName"].as_str().unwrap_or(p["objectId"].as_str().unwrap_or_default())) }
+            span.muted { ": each rotation adds a client secret and removes the one of two rotations ago; the previous one keeps working until the next rotation" }
         },
     )
 }
@@ -423,6 +444,24 @@ pub static ROTATION_FORMS: &[RotationForm] = &[
         revoke: (
             "Revoke: have Auth0 generate a secret for the application that nobody keeps. ",
             "Every consumer of it stops authenticating.",
+        ),
+    },
+    RotationForm {
+        slug: "azure-client-secret",
+        short: "azure",
+        title: "Azure",
+        hint: "An app registration of the tenant: each rotation adds a client secret (expiring after two intervals and three days) and removes the one of two rotations ago, so the previous secret keeps working until the next rotation. The secrets it had before stay.",
+        first_run: "Creating the rotation also adds the first rotated secret right away: Rotary gets a token with it and writes both secrets.",
+        parameters: &[
+            field("objectId", "Object ID", Input::Text),
+            field("clientId", "Client (application) ID", Input::Text),
+            optional(field("appName", "Name (shown only)", Input::Text)),
+        ],
+        temporary: &[],
+        settings: azure_app,
+        revoke: (
+            "Revoke: remove the client secrets this rotation holds. ",
+            "Every consumer of them stops authenticating.",
         ),
     },
     RotationForm {

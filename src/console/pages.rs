@@ -370,6 +370,11 @@ fn connection_summary(c: &ConnectionRow) -> String {
         p["port"]
     );
     match c.app.as_str() {
+        "azure-client-secrets" => format!(
+            "{title} · {} in tenant {}",
+            p["clientId"].as_str().unwrap_or_default(),
+            p["tenantId"].as_str().unwrap_or_default()
+        ),
         "auth0" => format!(
             "{title} · {} at {}",
             p["clientId"].as_str().unwrap_or_default(),

@@ -322,6 +322,7 @@ impl Modify for RotationTypes {
         secrets::update_secret, secrets::delete_secret,
         app_connections::options, app_connections::list_all, app_connections::oauth_apps,
         crate::providers::okta::connection::apps, crate::providers::auth0::connection::clients,
+        crate::providers::azure::connection::clients,
         secret_rotations::options, secret_rotations::list_all,
         audit_logs::list,
         webhooks::create, webhooks::list, webhooks::update, webhooks::delete, webhooks::test,

@@ -2,6 +2,7 @@
 
 pub mod active_directory;
 pub mod auth0;
+pub mod azure;
 pub mod harness;
 pub mod okta;
 pub mod salesforce;

@@ -1,6 +1,7 @@
 //! Clients of the systems whose credentials Rotary rotates, one module per provider.
 
 pub mod auth0;
+pub mod azure;
 pub mod ldap;
 pub mod login;
 pub mod mysql;

@@ -128,12 +128,42 @@ pub async fn spawn_app_with(limits: Limits) -> TestApp {
     spawn_server(&database_url, Key::generate(), options, false).await
 }
 
-/// What every test server allows: the mock org on loopback.
+/// What every test server allows: the mock org on loopback; and where Microsoft is: the
+/// process's mock of it (`azure`).
 pub fn test_options() -> Options {
+    let base = azure().1.clone();
     Options {
         allow_internal_urls: true,
+        azure: rotary::config::AzureEndpoints {
+            login: base.clone(),
+            graph: base,
+        },
         ..Options::default()
     }
+}
+
+/// The mock Microsoft identity platform and Graph every test server of this process points
+/// at (Azure's endpoints are settings, not part of a connection), on a thread of its own: a
+/// test's runtime ends with its test. Each world makes a tenant of its own in it.
+pub fn azure() -> &'static (rotary::mock::azure::MockAzure, String) {
+    static AZURE: std::sync::OnceLock<(rotary::mock::azure::MockAzure, String)> =
+        std::sync::OnceLock::new();
+    AZURE.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime for the Azure mock");
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let pair = rotary::mock::azure::spawn(listener).await.unwrap();
+                tx.send(pair).unwrap();
+                std::future::pending::<()>().await;
+            });
+        });
+        rx.recv().expect("the Azure mock starts")
+    })
 }
 
 /// A server on `database_url` (migrated), optionally running the scheduler (polling every
@@ -398,6 +428,8 @@ impl ServerProcess {
             .env("DATABASE_URL", database_url)
             .env("ROTARY_ROOT_KEY", root_key)
             .env("ROTARY_LISTEN", "127.0.0.1:0")
+            .env("ROTARY_AZURE_LOGIN_URL", &azure().1)
+            .env("ROTARY_AZURE_GRAPH_URL", &azure().1)
             .env("ROTARY_ALLOW_INTERNAL_URLS", "true")
             .env_remove("ROTARY_CRASH_AFTER")
             .stdout(std::process::Stdio::null())

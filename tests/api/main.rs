@@ -5,6 +5,8 @@ mod app_connections;
 mod auth;
 #[cfg(feature = "crash-points")]
 mod auth0;
+#[cfg(feature = "crash-points")]
+mod azure;
 mod cache;
 mod cli;
 mod compose;

@@ -864,3 +864,125 @@ impl Target for Auth0 {
 }
 
 rotation_suite!(auth0, super::Auth0);
+
+/// `azure-client-secret` against the process's mock of Microsoft (`helpers::azure`), in a
+/// tenant of its own: a connection as an app registration that may manage the others, and
+/// one app registration that starts with one secret.
+pub struct Azure {
+    pub app: TestApp,
+    pub token: String,
+    pub project: String,
+    pub connection: String,
+    pub tenant: uuid::Uuid,
+    pub object_id: uuid::Uuid,
+    pub client_id: uuid::Uuid,
+    pub manager: (uuid::Uuid, String),
+    pub mock: rotary::mock::azure::MockAzure,
+}
+
+impl Azure {
+    pub fn connection_body(&self, name: &str, secret: &str) -> Value {
+        json!({"name": name, "method": "client-secret", "projectId": self.project,
+               "credentials": {"tenantId": self.tenant, "clientId": self.manager.0, "clientSecret": secret}})
+    }
+}
+
+impl Target for Azure {
+    const TYPE: &'static str = "azure-client-secret";
+    const DUAL_PHASE: bool = true;
+    const MAPPED: [&'static str; 2] = ["AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"];
+
+    async fn on(app: TestApp, _database_url: &str) -> Self {
+        let mock = crate::helpers::azure().0.clone();
+        let (tenant, manager, object_id, client_id) = {
+            let mut d = mock.directory();
+            let tenant = d.add_tenant();
+            let (_, manager, secret) = d.add_app(tenant, "Rotary", true);
+            let (object_id, client_id, _) = d.add_app(tenant, "Suite app", false);
+            (tenant, (manager, secret), object_id, client_id)
+        };
+        let token = app.admin_token().await;
+        let project = app.create_project(&token, "Entra").await;
+        let mut t = Azure {
+            app,
+            token,
+            project,
+            connection: String::new(),
+            tenant,
+            object_id,
+            client_id,
+            manager,
+            mock,
+        };
+        let body = t.connection_body("azure", &t.manager.1.clone());
+        let r = t
+            .app
+            .post(
+                "/api/v1/app-connections/azure-client-secrets",
+                &t.token,
+                body,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        t.connection = r.body["appConnection"]["id"].as_str().unwrap().to_string();
+        t
+    }
+    fn app(&self) -> &TestApp {
+        &self.app
+    }
+    fn app_mut(&mut self) -> &mut TestApp {
+        &mut self.app
+    }
+    fn token(&self) -> &str {
+        &self.token
+    }
+    fn project(&self) -> &str {
+        &self.project
+    }
+    fn body(&self, name: &str) -> Value {
+        json!({
+            "name": name, "projectId": self.project, "connectionId": self.connection,
+            "environment": "dev", "secretPath": "/", "isAutoRotationEnabled": false,
+            "rotationInterval": 30,
+            "parameters": {"objectId": self.object_id, "clientId": self.client_id, "appName": "Suite app"},
+            "secretsMapping": {"clientId": Self::MAPPED[0], "clientSecret": Self::MAPPED[1]},
+        })
+    }
+    fn pair(item: &Value) -> [String; 2] {
+        Okta::pair(item)
+    }
+    async fn works(&self, pair: &[String; 2]) -> bool {
+        self.mock
+            .directory()
+            .authenticates(self.tenant, &pair[0], &pair[1])
+    }
+    async fn spoil(&self, pair: &[String; 2]) {
+        let mut d = self.mock.directory();
+        if let Some(apps) = d.tenants.get_mut(&self.tenant) {
+            for a in apps.iter_mut() {
+                a.passwords.retain(|p| p.secret_text != pair[1]);
+            }
+        }
+    }
+    async fn mend(&self) {}
+    fn connection_secrets(&self) -> Vec<String> {
+        vec![self.manager.1.clone()]
+    }
+    async fn strays(&self, known: &[[String; 2]]) -> Vec<String> {
+        let d = self.mock.directory();
+        d.app(self.tenant, self.object_id)
+            .map(|a| {
+                a.passwords
+                    .iter()
+                    .filter(|p| {
+                        p.display_name != "initial"
+                            && !known.iter().any(|[_, k]| *k == p.secret_text)
+                    })
+                    .map(|p| p.key_id.to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+rotation_suite!(azure, super::Azure);

@@ -1,0 +1,322 @@
+//! The Microsoft calls of an app-registration secret rotation (reference §8.1, §8.3): a Graph
+//! token for the connection (client credentials; cached, and fetched again when less than five
+//! minutes of it remain or Graph refuses it), the applications list (`@odata.nextLink`), an
+//! application's password credentials, `addPassword` and `removePassword` (retried on Graph's
+//! concurrency error, 2 s, 4 s, 8 s, as Infisical), and the token request that tells whether a
+//! client's secret works. Messages come from Graph's `error.message` or the token endpoint's
+//! `error_description`; no secret or token is ever part of one.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use reqwest::Method;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{json, Value};
+use tokio::sync::Mutex;
+
+use crate::config::AzureEndpoints;
+use crate::mock::azure::GRAPH_SCOPE;
+use crate::providers::azure::wire::AzureConnection;
+use crate::rotation::provider::StepError;
+
+const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
+/// Graph's concurrency error is retried after these waits.
+const CONFLICT_RETRIES: [Duration; 3] = [
+    Duration::from_secs(2),
+    Duration::from_secs(4),
+    Duration::from_secs(8),
+];
+pub const PAGE_LIMIT: usize = 100;
+
+#[derive(Debug)]
+pub struct AzureFailure {
+    pub status: Option<u16>,
+    pub message: String,
+}
+
+impl AzureFailure {
+    pub fn step(self, context: &str) -> StepError {
+        let message = format!("{context}: {}", self.message);
+        match self.status {
+            None | Some(409) | Some(429) | Some(500..) => StepError::Transient(message),
+            Some(401) | Some(403) => StepError::Setup(message),
+            _ => StepError::Fatal(message),
+        }
+    }
+}
+
+fn transport(e: reqwest::Error) -> AzureFailure {
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "the connection failed"
+    };
+    AzureFailure {
+        status: None,
+        message: format!("Microsoft {what}"),
+    }
+}
+
+async fn failure(r: reqwest::Response) -> AzureFailure {
+    let status = r.status().as_u16();
+    let body: Value = r.json().await.unwrap_or(Value::Null);
+    let message = body["error"]["message"]
+        .as_str()
+        .or(body["error_description"].as_str())
+        .or(body["message"].as_str())
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("Request failed with status code {status}"));
+    AzureFailure {
+        status: Some(status),
+        message,
+    }
+}
+
+/// Graph's answer to concurrent changes of one application.
+fn is_conflict(f: &AzureFailure) -> bool {
+    f.status == Some(409) || f.message.to_lowercase().contains("concurrent")
+}
+
+/// One of an application's password credentials (Graph never shows `secretText` again).
+pub struct PasswordInfo {
+    pub key_id: String,
+    pub display_name: String,
+}
+
+pub struct AzureClient {
+    pub http: reqwest::Client,
+    pub connection: AzureConnection,
+    pub endpoints: AzureEndpoints,
+    token: Mutex<Option<(SecretString, Instant)>>,
+}
+
+/// What the token endpoint says of a client's secret.
+pub enum SecretCheck {
+    Works,
+    Refused(String),
+}
+
+impl AzureClient {
+    pub fn new(
+        http: reqwest::Client,
+        connection: AzureConnection,
+        endpoints: AzureEndpoints,
+    ) -> Self {
+        AzureClient {
+            http,
+            connection,
+            endpoints,
+            token: Mutex::new(None),
+        }
+    }
+
+    async fn grant(
+        &self,
+        client_id: &str,
+        secret: &SecretString,
+    ) -> Result<reqwest::Response, AzureFailure> {
+        self.http
+            .post(format!(
+                "{}/{}/oauth2/v2.0/token",
+                self.endpoints.login, self.connection.tenant_id
+            ))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", client_id),
+                ("client_secret", secret.expose_secret()),
+                ("scope", GRAPH_SCOPE),
+            ])
+            .send()
+            .await
+            .map_err(transport)
+    }
+
+    /// A Graph token for the connection's own app registration.
+    pub async fn fetch_token(&self) -> Result<(SecretString, Instant), AzureFailure> {
+        let c = &self.connection;
+        let r = self.grant(&c.client_id, &c.client_secret).await?;
+        if !r.status().is_success() {
+            let f = failure(r).await;
+            return Err(AzureFailure {
+                status: f.status,
+                message: format!("Failed to get access token: {}", f.message),
+            });
+        }
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        let token = body["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let lifetime = body["expires_in"].as_u64().unwrap_or(0);
+        Ok((token.into(), Instant::now() + Duration::from_secs(lifetime)))
+    }
+
+    async fn token(&self, fresh: bool) -> Result<SecretString, AzureFailure> {
+        let mut cached = self.token.lock().await;
+        if let Some((token, expiry)) = cached.as_ref() {
+            if !fresh && *expiry > Instant::now() + REFRESH_MARGIN {
+                return Ok(token.clone());
+            }
+        }
+        let (token, expiry) = self.fetch_token().await?;
+        *cached = Some((token.clone(), expiry));
+        Ok(token)
+    }
+
+    /// A Graph call; the token is fetched again once if Graph refuses it.
+    async fn graph(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, AzureFailure> {
+        let url = if path.starts_with("http") {
+            path.to_string()
+        } else {
+            format!("{}/v1.0/{path}", self.endpoints.graph)
+        };
+        for attempt in 0..2 {
+            let token = self.token(attempt > 0).await?;
+            let mut request = self
+                .http
+                .request(method.clone(), &url)
+                .bearer_auth(token.expose_secret());
+            if let Some(body) = &body {
+                request = request.json(body);
+            }
+            let r = request.send().await.map_err(transport)?;
+            if r.status().as_u16() == 401 && attempt == 0 {
+                continue;
+            }
+            if !r.status().is_success() {
+                return Err(failure(r).await);
+            }
+            return Ok(r.json().await.unwrap_or(Value::Null));
+        }
+        unreachable!("the loop returns on its second attempt")
+    }
+
+    /// `graph`, retried on Graph's concurrency error.
+    async fn graph_retried(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, AzureFailure> {
+        let mut waits = CONFLICT_RETRIES.iter();
+        loop {
+            match self.graph(method.clone(), path, body.clone()).await {
+                Err(f) if is_conflict(&f) => match waits.next() {
+                    Some(wait) => tokio::time::sleep(*wait).await,
+                    None => return Err(f),
+                },
+                other => return other,
+            }
+        }
+    }
+
+    /// The tenant's app registrations: (object id, display name, client id).
+    pub async fn applications(&self) -> Result<Vec<(String, String, String)>, AzureFailure> {
+        let mut out = Vec::new();
+        let mut next = "applications?$top=100".to_string();
+        for _ in 0..PAGE_LIMIT {
+            let page = self.graph(Method::GET, &next, None).await?;
+            for a in page["value"].as_array().cloned().unwrap_or_default() {
+                out.push((
+                    a["id"].as_str().unwrap_or_default().to_string(),
+                    a["displayName"].as_str().unwrap_or_default().to_string(),
+                    a["appId"].as_str().unwrap_or_default().to_string(),
+                ));
+            }
+            match page["@odata.nextLink"].as_str() {
+                Some(link) if link.starts_with(&self.endpoints.graph) => next = link.to_string(),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn passwords(&self, object_id: &str) -> Result<Vec<PasswordInfo>, AzureFailure> {
+        let app = self
+            .graph_retried(
+                Method::GET,
+                &format!("applications/{object_id}?$select=id,passwordCredentials"),
+                None,
+            )
+            .await?;
+        Ok(app["passwordCredentials"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|p| PasswordInfo {
+                key_id: p["keyId"].as_str().unwrap_or_default().to_string(),
+                display_name: p["displayName"].as_str().unwrap_or_default().to_string(),
+            })
+            .collect())
+    }
+
+    /// `addPassword`: the new secret's `keyId` and value (shown once).
+    pub async fn add_password(
+        &self,
+        object_id: &str,
+        display_name: &str,
+        end: DateTime<Utc>,
+    ) -> Result<(String, SecretString), AzureFailure> {
+        let body = json!({"passwordCredential": {"displayName": display_name,
+                                                 "endDateTime": end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)}});
+        let created = self
+            .graph_retried(
+                Method::POST,
+                &format!("applications/{object_id}/addPassword"),
+                Some(body),
+            )
+            .await?;
+        match (created["keyId"].as_str(), created["secretText"].as_str()) {
+            (Some(key), Some(secret)) => Ok((key.to_string(), secret.to_string().into())),
+            _ => Err(AzureFailure {
+                status: None,
+                message: "Invalid response from Azure: missing secretText or keyId.".into(),
+            }),
+        }
+    }
+
+    /// `removePassword`, unless the application no longer has the secret.
+    pub async fn remove_password(&self, object_id: &str, key_id: &str) -> Result<(), AzureFailure> {
+        if !self
+            .passwords(object_id)
+            .await?
+            .iter()
+            .any(|p| p.key_id == key_id)
+        {
+            return Ok(());
+        }
+        self.graph_retried(
+            Method::POST,
+            &format!("applications/{object_id}/removePassword"),
+            Some(json!({"keyId": key_id})),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Does `client_id` get a token with `secret`? 401 `invalid_client`: no.
+    pub async fn check_secret(
+        &self,
+        client_id: &str,
+        secret: &SecretString,
+    ) -> Result<SecretCheck, AzureFailure> {
+        let r = self.grant(client_id, secret).await?;
+        if r.status().is_success() {
+            return Ok(SecretCheck::Works);
+        }
+        let status = r.status().as_u16();
+        let f = failure(r).await;
+        match status {
+            400 | 401 => Ok(SecretCheck::Refused(f.message)),
+            _ => Err(f),
+        }
+    }
+}

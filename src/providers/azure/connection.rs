@@ -1,0 +1,166 @@
+//! The `azure-client-secrets` app connection. `client-secret`: a tenant, and an app
+//! registration's client id and secret with Graph's `Application.ReadWrite.All`, checked by
+//! getting a Graph token (as Infisical). `oauth` needs an OAuth app registration of the
+//! server's own and a redirect back to it, which this server does not have: a clear 400.
+//! `certificate` is not built yet. Each connection's client is shared by its runs, so they
+//! reuse its token; and the clients helper.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::Json;
+use serde::Serialize;
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::auth::Auth;
+use crate::connections::types::ConnectionType;
+use crate::error::{ApiError, ApiResult, ErrorBody, Issue};
+use crate::http::extract::ApiPath;
+use crate::providers::azure::client::AzureClient;
+use crate::providers::azure::wire::{AzureConnection, AzureConnectionInput};
+use crate::rotation::provider::{StepError, StepResult};
+use crate::state::AppState;
+use crate::store::app_connections::ConnectionRow;
+
+pub const APP: &str = "azure-client-secrets";
+pub const CLIENT_SECRET: &str = "client-secret";
+pub const OAUTH: &str = "oauth";
+
+pub struct AzureApp;
+
+fn guard(state: &AppState) -> Result<(), String> {
+    let allow = state.allow_internal_urls;
+    crate::providers::url_guard::check_literal(&state.azure.login, allow)?;
+    crate::providers::url_guard::check_literal(&state.azure.graph, allow)
+}
+
+fn required(field: &str) -> ApiError {
+    ApiError::Validation(vec![Issue::new(
+        "invalid_type",
+        &["credentials", field],
+        "Required".to_string(),
+    )])
+}
+
+impl ConnectionType for AzureApp {
+    const APP: &'static str = APP;
+    const NAME: &'static str = "Azure Client Secrets";
+    const METHODS: &'static [&'static str] = &[CLIENT_SECRET, OAUTH];
+
+    type Input = AzureConnectionInput;
+    type Credentials = AzureConnection;
+
+    async fn validate(
+        state: &AppState,
+        method: &str,
+        input: &AzureConnectionInput,
+    ) -> ApiResult<AzureConnection> {
+        if method == OAUTH {
+            return Err(ApiError::bad_request(
+                "The oauth method needs an Azure OAuth app registration of this server's own (its client id and secret, and a redirect URI back to it), which this server does not have: use the client-secret method with an app registration that has Microsoft Graph's Application.ReadWrite.All",
+            ));
+        }
+        let client_id = input
+            .client_id
+            .as_deref()
+            .ok_or_else(|| required("clientId"))?;
+        let secret = input
+            .client_secret
+            .as_deref()
+            .ok_or_else(|| required("clientSecret"))?;
+        let c = AzureConnection {
+            tenant_id: input.tenant_id.trim().to_lowercase(),
+            client_id: client_id.trim().to_lowercase(),
+            client_secret: secret.to_string().into(),
+        };
+        Self::check(state, c.clone()).await?;
+        Ok(c)
+    }
+
+    async fn check(state: &AppState, c: AzureConnection) -> ApiResult<()> {
+        guard(state)
+            .map_err(|e| ApiError::bad_request(format!("Unable to validate connection: {e}")))?;
+        AzureClient::new(state.provider_http.clone(), c, state.azure.clone())
+            .fetch_token()
+            .await
+            .map(drop)
+            .map_err(|f| ApiError::bad_request(f.message))
+    }
+
+    fn public(c: &AzureConnection) -> Value {
+        json!({"tenantId": c.tenant_id, "clientId": c.client_id})
+    }
+
+    fn helper_routes() -> axum::Router<AppState> {
+        axum::Router::new().route(
+            "/api/v1/app-connections/azure-client-secrets/{connectionId}/clients",
+            axum::routing::get(clients),
+        )
+    }
+}
+
+/// The connection's client, shared by its runs and rebuilt when the connection changes.
+pub async fn shared_client(state: &AppState, row: &ConnectionRow) -> StepResult<Arc<AzureClient>> {
+    if let Some(client) = state.clients.get::<AzureClient>(row) {
+        return Ok(client);
+    }
+    let c: AzureConnection = crate::connections::open_as(state, row).await?;
+    guard(state)
+        .map_err(|e| StepError::Setup(format!("The app connection cannot be used: {e}")))?;
+    let client = Arc::new(AzureClient::new(
+        state.provider_http.clone(),
+        c,
+        state.azure.clone(),
+    ));
+    state.clients.put(row, client.clone());
+    Ok(client)
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AzureClientView {
+    pub name: String,
+    /// The object id.
+    pub id: String,
+    /// The client id.
+    pub app_id: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AzureClients {
+    pub clients: Vec<AzureClientView>,
+}
+
+#[utoipa::path(get, path = "/api/v1/app-connections/azure-client-secrets/{connectionId}/clients", tag = "App Connections",
+    params(("connectionId" = Uuid, Path)), security(("bearer" = [])),
+    description = "The tenant's app registrations (the picker for a rotation's objectId and clientId).",
+    responses((status = 200, body = AzureClients), (status = "4XX", body = ErrorBody), (status = 502, body = ErrorBody)))]
+pub async fn clients(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<AzureClients>> {
+    let row = crate::http::app_connections::visible(
+        &state,
+        &auth,
+        id,
+        Some(APP),
+        crate::access::Action::Read,
+    )
+    .await?;
+    let client = shared_client(&state, &row).await?;
+    let apps = client.applications().await.map_err(|f| match f.status {
+        None | Some(429) | Some(500..) => {
+            ApiError::Upstream(format!("Failed to list Azure applications: {}", f.message))
+        }
+        _ => ApiError::bad_request(format!("Failed to list Azure applications: {}", f.message)),
+    })?;
+    Ok(Json(AzureClients {
+        clients: apps
+            .into_iter()
+            .map(|(id, name, app_id)| AzureClientView { name, id, app_id })
+            .collect(),
+    }))
+}
