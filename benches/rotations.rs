@@ -35,6 +35,10 @@
 //! `--auth0 1` rotates `auth0-client-secret` against a mock Auth0 tenant in this process in
 //! the same way (single-phase: a PATCH and two token checks per rotation).
 //!
+//! `--azure 1` rotates `azure-client-secret` against a mock of Microsoft's token endpoint and
+//! Graph in this process (its URL given to the servers as ROTARY_AZURE_LOGIN_URL and
+//! ROTARY_AZURE_GRAPH_URL), one app registration per rotation.
+//!
 //! `--ldap 1` rotates `ldap-password` (open-ldap, connection-principal) against a throwaway
 //! slapd it starts (the tests' `ldap_server.rs`, over ldaps:// with a test CA; run it under
 //! `scripts/with-slapd.sh`, as `scripts/bench-rotations.sh ldap` does), one account per
@@ -75,6 +79,8 @@ struct Args {
     okta: bool,
     /// Rotate `auth0-client-secret` against a mock Auth0 tenant in this process.
     auth0: bool,
+    /// Rotate `azure-client-secret` against a mock of Microsoft in this process.
+    azure: bool,
 }
 
 fn args() -> Args {
@@ -91,6 +97,7 @@ fn args() -> Args {
         ldap: false,
         okta: false,
         auth0: false,
+        azure: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -115,6 +122,7 @@ fn args() -> Args {
             "--ldap" => a.ldap = value != 0,
             "--okta" => a.okta = value != 0,
             "--auth0" => a.auth0 = value != 0,
+            "--azure" => a.azure = value != 0,
             _ => panic!("unknown flag {flag}; see benches/rotations.rs"),
         }
     }
@@ -133,8 +141,14 @@ impl Drop for Server {
     }
 }
 
-fn start_server(database_url: &str, root_key: &str, a: &Args) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rotary"))
+fn start_server(database_url: &str, root_key: &str, a: &Args, azure: Option<&str>) -> Server {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rotary"));
+    if let Some(url) = azure {
+        command
+            .env("ROTARY_AZURE_LOGIN_URL", url)
+            .env("ROTARY_AZURE_GRAPH_URL", url);
+    }
+    let mut child = command
         .args([
             "serve",
             "--log-format",
@@ -261,8 +275,15 @@ async fn main() {
         .await
         .unwrap();
     let connector = org.seeded_apps()[0].clone();
+    let azure = if a.azure {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Some(rotary::mock::azure::spawn(listener).await.unwrap())
+    } else {
+        None
+    };
+    let azure_url = azure.as_ref().map(|(_, url)| url.clone());
     let servers: Vec<Server> = (0..a.replicas)
-        .map(|_| start_server(&database_url, &root_key, &a))
+        .map(|_| start_server(&database_url, &root_key, &a, azure_url.as_deref()))
         .collect();
     let base = servers[0].base.clone();
     let http = reqwest::Client::new();
@@ -312,7 +333,12 @@ async fn main() {
     } else {
         None
     };
-    let (kind, bodies) = if let Some((tenant, auth0_base)) = &auth0 {
+    let (kind, bodies) = if let Some((mock, _)) = &azure {
+        (
+            "azure-client-secret",
+            azure_rotations(&http, &base, &token, &project, mock, &a).await,
+        )
+    } else if let Some((tenant, auth0_base)) = &auth0 {
         (
             "auth0-client-secret",
             auth0_rotations(&http, &base, &token, &project, tenant, auth0_base, &a).await,
@@ -377,6 +403,9 @@ async fn main() {
     }
     if let Some((tenant, _)) = &auth0 {
         tenant.tenant().knobs.latency_ms = a.latency_ms;
+    }
+    if let Some((mock, _)) = &azure {
+        mock.directory().knobs.latency_ms = a.latency_ms;
     }
     // ROTARY_PG_OPTIONS='-c shared_preload_libraries=pg_stat_statements' makes the benchmark
     // print the statements that cost Postgres the most during the burst.
@@ -948,6 +977,53 @@ async fn auth0_rotations(
                 "connectionId": connections[i % a.connections], "environment": "dev",
                 "secretPath": "/", "isAutoRotationEnabled": true, "rotationInterval": 30,
                 "parameters": {"clientId": app},
+                "secretsMapping": {"clientId": format!("CLIENT_ID_{i}"), "clientSecret": format!("CLIENT_SECRET_{i}")}
+            })
+        })
+        .collect()
+}
+
+/// Azure rotations: `--connections` tenants, each with a connection as an app registration
+/// that may manage the others, one app registration each rotation.
+async fn azure_rotations(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    project: &Value,
+    mock: &rotary::mock::azure::MockAzure,
+    a: &Args,
+) -> Vec<Value> {
+    let mut connections = Vec::new();
+    let mut tenants = Vec::new();
+    for c in 0..a.connections {
+        let (tenant, manager, secret) = {
+            let mut d = mock.directory();
+            let tenant = d.add_tenant();
+            let (_, manager, secret) = d.add_app(tenant, "Rotary", true);
+            (tenant, manager, secret)
+        };
+        let body = json!({"name": format!("azure-{c}"), "method": "client-secret", "projectId": project,
+            "credentials": {"tenantId": tenant, "clientId": manager, "clientSecret": secret}});
+        let made = call(
+            http,
+            format!("{base}/api/v1/app-connections/azure-client-secrets"),
+            Some(token),
+            body,
+        )
+        .await;
+        connections.push(made["appConnection"]["id"].clone());
+        tenants.push(tenant);
+    }
+    (0..a.rotations)
+        .map(|i| {
+            let (object_id, client_id, _) =
+                mock.directory()
+                    .add_app(tenants[i % a.connections], &format!("App {i}"), false);
+            json!({
+                "name": format!("rotation-{i}"), "projectId": project,
+                "connectionId": connections[i % a.connections], "environment": "dev",
+                "secretPath": "/", "isAutoRotationEnabled": true, "rotationInterval": 30,
+                "parameters": {"objectId": object_id, "clientId": client_id},
                 "secretsMapping": {"clientId": format!("CLIENT_ID_{i}"), "clientSecret": format!("CLIENT_SECRET_{i}")}
             })
         })

@@ -21,6 +21,8 @@
 #                                           the benchmark, MS ms (0) added to every call to it
 #   scripts/bench-rotations.sh auth0 [MS]   auth0-client-secret rotations against a mock Auth0
 #                                           tenant in the benchmark, MS ms (0) added to every call
+#   scripts/bench-rotations.sh azure [MS]   azure-client-secret rotations against a mock of Microsoft
+#                                           in the benchmark, MS ms (0) added to every call
 #   scripts/bench-rotations.sh burst [N C]  N rotations (10000) over C connections (100), all due
 #                                           at once, 50 ms per call to the org
 #   scripts/bench-rotations.sh -- FLAGS     benches/rotations.rs with FLAGS as given
@@ -107,6 +109,9 @@ case "$mode" in
   auth0)
     bench --auth0 1 --rotations "${ROTATIONS:-1000}" --connections 10 --latency-ms "${1:-0}"
     ;;
+  azure)
+    bench --azure 1 --rotations "${ROTATIONS:-1000}" --connections 10 --latency-ms "${1:-0}"
+    ;;
   burst)
     bench --rotations "${1:-10000}" --connections "${2:-100}" --latency-ms 50 "${@:3}"
     ;;
@@ -114,7 +119,7 @@ case "$mode" in
     bench "$@"
     ;;
   *)
-    echo "usage: $0 throughput | postgres | mysql | redis | ldap | okta [MS] | auth0 [MS] | burst [ROTATIONS CONNECTIONS [FLAGS]] | -- FLAGS" >&2
+    echo "usage: $0 throughput | postgres | mysql | redis | ldap | okta [MS] | auth0 [MS] | azure [MS] | burst [ROTATIONS CONNECTIONS [FLAGS]] | -- FLAGS" >&2
     exit 2
     ;;
 esac
