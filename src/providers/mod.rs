@@ -11,4 +11,5 @@ pub mod postgres;
 pub mod redis;
 pub mod salesforce;
 pub mod sql;
+pub mod token_cache;
 pub mod url_guard;

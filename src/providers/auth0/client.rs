@@ -10,13 +10,10 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
-use tokio::sync::Mutex;
 
 use crate::providers::auth0::wire::Auth0Connection;
 use crate::rotation::provider::StepError;
 
-/// A token is fetched again when less than this remains of it (as Infisical).
-const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
 /// Pages of the clients list followed at most.
 pub const CLIENT_PAGE_LIMIT: usize = 100;
 
@@ -78,7 +75,7 @@ pub enum SecretCheck {
 pub struct Auth0Client {
     pub http: reqwest::Client,
     pub connection: Auth0Connection,
-    token: Mutex<Option<(SecretString, Instant)>>,
+    token: crate::providers::token_cache::TokenCache,
 }
 
 impl Auth0Client {
@@ -86,7 +83,7 @@ impl Auth0Client {
         Auth0Client {
             http,
             connection,
-            token: Mutex::new(None),
+            token: Default::default(),
         }
     }
 
@@ -139,15 +136,7 @@ impl Auth0Client {
     }
 
     async fn token(&self, fresh: bool) -> Result<SecretString, Auth0Failure> {
-        let mut cached = self.token.lock().await;
-        if let Some((token, expiry)) = cached.as_ref() {
-            if !fresh && *expiry > Instant::now() + REFRESH_MARGIN {
-                return Ok(token.clone());
-            }
-        }
-        let (token, expiry) = self.fetch_token().await?;
-        *cached = Some((token.clone(), expiry));
-        Ok(token)
+        self.token.get(fresh, || self.fetch_token()).await
     }
 
     /// A Management API call, with the token fetched again once if the API refuses it.

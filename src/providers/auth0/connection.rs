@@ -95,15 +95,12 @@ impl ConnectionType for Auth0App {
 
 /// The connection's client, shared by its runs and rebuilt when the connection changes.
 pub async fn shared_client(state: &AppState, row: &ConnectionRow) -> StepResult<Arc<Auth0Client>> {
-    if let Some(client) = state.clients.get::<Auth0Client>(row) {
-        return Ok(client);
-    }
-    let c: Auth0Connection = crate::connections::open_as(state, row).await?;
-    guard(state, &c)
-        .map_err(|e| StepError::Setup(format!("The app connection cannot be used: {e}")))?;
-    let client = Arc::new(Auth0Client::new(state.provider_http.clone(), c));
-    state.clients.put(row, client.clone());
-    Ok(client)
+    crate::connections::target::shared(state, row, |c: Auth0Connection| {
+        guard(state, &c)
+            .map_err(|e| StepError::Setup(format!("The app connection cannot be used: {e}")))?;
+        Ok(Auth0Client::new(state.provider_http.clone(), c))
+    })
+    .await
 }
 
 #[derive(Serialize, ToSchema)]

@@ -48,17 +48,7 @@ impl RotationType for Auth0ClientSecret {
     type Client = Auth0Client;
 
     async fn client(state: &AppState, rotation: &RotationRow) -> StepResult<Arc<Auth0Client>> {
-        let row = crate::cache::connection(state, rotation.org_id, rotation.connection_id)
-            .await?
-            .ok_or_else(|| {
-                StepError::Setup("the rotation's app connection no longer exists".into())
-            })?;
-        if row.app != APP {
-            return Err(StepError::Setup(format!(
-                "the rotation's app connection is a {} connection, not an Auth0 one",
-                row.app
-            )));
-        }
+        let row = crate::connections::target::row(state, rotation, APP, Self::PROVIDER).await?;
         shared_client(state, &row).await
     }
 

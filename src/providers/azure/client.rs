@@ -12,14 +12,12 @@ use chrono::{DateTime, Utc};
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
-use tokio::sync::Mutex;
 
 use crate::config::AzureEndpoints;
 use crate::mock::azure::GRAPH_SCOPE;
 use crate::providers::azure::wire::AzureConnection;
 use crate::rotation::provider::StepError;
 
-const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
 /// Graph's concurrency error is retried after these waits.
 const CONFLICT_RETRIES: [Duration; 3] = [
     Duration::from_secs(2),
@@ -89,7 +87,7 @@ pub struct AzureClient {
     pub http: reqwest::Client,
     pub connection: AzureConnection,
     pub endpoints: AzureEndpoints,
-    token: Mutex<Option<(SecretString, Instant)>>,
+    token: crate::providers::token_cache::TokenCache,
 }
 
 /// What the token endpoint says of a client's secret.
@@ -108,7 +106,7 @@ impl AzureClient {
             http,
             connection,
             endpoints,
-            token: Mutex::new(None),
+            token: Default::default(),
         }
     }
 
@@ -154,15 +152,7 @@ impl AzureClient {
     }
 
     async fn token(&self, fresh: bool) -> Result<SecretString, AzureFailure> {
-        let mut cached = self.token.lock().await;
-        if let Some((token, expiry)) = cached.as_ref() {
-            if !fresh && *expiry > Instant::now() + REFRESH_MARGIN {
-                return Ok(token.clone());
-            }
-        }
-        let (token, expiry) = self.fetch_token().await?;
-        *cached = Some((token.clone(), expiry));
-        Ok(token)
+        self.token.get(fresh, || self.fetch_token()).await
     }
 
     /// A Graph call; the token is fetched again once if Graph refuses it.

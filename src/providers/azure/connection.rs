@@ -103,19 +103,16 @@ impl ConnectionType for AzureApp {
 
 /// The connection's client, shared by its runs and rebuilt when the connection changes.
 pub async fn shared_client(state: &AppState, row: &ConnectionRow) -> StepResult<Arc<AzureClient>> {
-    if let Some(client) = state.clients.get::<AzureClient>(row) {
-        return Ok(client);
-    }
-    let c: AzureConnection = crate::connections::open_as(state, row).await?;
-    guard(state)
-        .map_err(|e| StepError::Setup(format!("The app connection cannot be used: {e}")))?;
-    let client = Arc::new(AzureClient::new(
-        state.provider_http.clone(),
-        c,
-        state.azure.clone(),
-    ));
-    state.clients.put(row, client.clone());
-    Ok(client)
+    crate::connections::target::shared(state, row, |c: AzureConnection| {
+        guard(state)
+            .map_err(|e| StepError::Setup(format!("The app connection cannot be used: {e}")))?;
+        Ok(AzureClient::new(
+            state.provider_http.clone(),
+            c,
+            state.azure.clone(),
+        ))
+    })
+    .await
 }
 
 #[derive(Serialize, ToSchema)]

@@ -64,17 +64,7 @@ impl RotationType for AzureClientSecret {
     type Client = AzureClient;
 
     async fn client(state: &AppState, rotation: &RotationRow) -> StepResult<Arc<AzureClient>> {
-        let row = crate::cache::connection(state, rotation.org_id, rotation.connection_id)
-            .await?
-            .ok_or_else(|| {
-                StepError::Setup("the rotation's app connection no longer exists".into())
-            })?;
-        if row.app != APP {
-            return Err(StepError::Setup(format!(
-                "the rotation's app connection is a {} connection, not an Azure Client Secrets one",
-                row.app
-            )));
-        }
+        let row = crate::connections::target::row(state, rotation, APP, Self::PROVIDER).await?;
         shared_client(state, &row).await
     }
 
