@@ -2,6 +2,7 @@
 
 pub mod auth0;
 pub mod azure;
+pub mod http_failure;
 pub mod ldap;
 pub mod login;
 pub mod mysql;

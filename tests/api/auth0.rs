@@ -19,7 +19,12 @@ async fn world() -> Auth0 {
 }
 
 fn ops(a: &Auth0, op: &str) -> usize {
-    a.mock.harness_log().iter().filter(|l| l.op == op).count()
+    a.mock
+        .harness()
+        .requests()
+        .iter()
+        .filter(|l| l.op == op)
+        .count()
 }
 
 fn fault(a: &Auth0, rule: serde_json::Value) {

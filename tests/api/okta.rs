@@ -201,7 +201,8 @@ async fn the_apps_helper_lists_active_oidc_apps_over_every_page() {
     assert_eq!(r.body, json!({"apps": expected}));
     let pages = o
         .mock
-        .harness_log()
+        .harness()
+        .requests()
         .iter()
         .filter(|l| l.op == "list_apps")
         .count();
@@ -302,7 +303,8 @@ async fn a_secret_whose_answer_was_lost_is_found_again_not_duplicated() {
     assert!(secrets.contains(&now[1]));
     let creates = o
         .mock
-        .harness_log()
+        .harness()
+        .requests()
         .iter()
         .filter(|l| l.op == "create_secret")
         .count();

@@ -25,7 +25,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
-use crate::mock::harness::{bad, body, decode_form, dispatch, faults, Harness, Mock, Reply, Req};
+use crate::mock::harness::{
+    bad, body, decode_form, dispatch, faults, patch_knobs, segments, serve, Harness, Mock, Reply,
+    Req,
+};
 
 #[derive(Clone, Serialize)]
 pub struct Client {
@@ -165,15 +168,6 @@ impl MockAuth0 {
         &self.0.harness
     }
 
-    pub fn harness_log(&self) -> Vec<crate::mock::harness::Logged> {
-        self.0
-            .harness
-            .log
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
     pub fn router(&self) -> Router {
         Router::new()
             .fallback(|State(mock): State<MockAuth0>, request: Request| dispatch(mock, request))
@@ -185,15 +179,8 @@ impl MockAuth0 {
 pub async fn spawn(listener: TcpListener) -> std::io::Result<(MockAuth0, String)> {
     let base = format!("http://{}", listener.local_addr()?);
     let mock = MockAuth0::new(&base);
-    let app = mock.router();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    serve(listener, mock.router());
     Ok((mock, base))
-}
-
-fn segments(path: &str) -> Vec<&str> {
-    path.split('/').filter(|s| !s.is_empty()).collect()
 }
 
 impl Mock for MockAuth0 {
@@ -392,7 +379,7 @@ impl Mock for MockAuth0 {
 
     async fn control(&self, req: Req) -> Reply {
         let path = req.path.trim_start_matches("/__mock").to_string();
-        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        let segments = segments(&path);
         if let Some(reply) = self.0.harness.control(&req, &segments) {
             return reply;
         }
@@ -410,22 +397,7 @@ impl Mock for MockAuth0 {
                 }
                 Err(e) => e,
             },
-            ("PATCH", ["knobs"]) => match body::<Value>(&req) {
-                Ok(patch) => {
-                    let mut current = serde_json::to_value(&t.knobs).unwrap_or_default();
-                    if let (Some(c), Some(p)) = (current.as_object_mut(), patch.as_object()) {
-                        c.extend(p.clone());
-                    }
-                    match serde_json::from_value(current) {
-                        Ok(knobs) => {
-                            t.knobs = knobs;
-                            Reply::json(200, serde_json::to_value(&t.knobs).unwrap_or_default())
-                        }
-                        Err(e) => bad(e.to_string()),
-                    }
-                }
-                Err(e) => e,
-            },
+            ("PATCH", ["knobs"]) => patch_knobs(&mut t.knobs, &req),
             _ => bad(format!("no control route {} {}", req.method, req.path)),
         }
     }

@@ -30,7 +30,10 @@ use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use uuid::Uuid;
 
-use crate::mock::harness::{bad, body, decode_form, dispatch, faults, Harness, Mock, Reply, Req};
+use crate::mock::harness::{
+    bad, body, decode_form, dispatch, faults, patch_knobs, segments, serve, Harness, Mock, Reply,
+    Req,
+};
 
 pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
 
@@ -199,15 +202,6 @@ impl MockAzure {
         &self.0.harness
     }
 
-    pub fn harness_log(&self) -> Vec<crate::mock::harness::Logged> {
-        self.0
-            .harness
-            .log
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
     pub fn router(&self) -> Router {
         Router::new()
             .fallback(|State(mock): State<MockAzure>, request: Request| dispatch(mock, request))
@@ -220,15 +214,8 @@ impl MockAzure {
 pub async fn spawn(listener: TcpListener) -> std::io::Result<(MockAzure, String)> {
     let base = format!("http://{}", listener.local_addr()?);
     let mock = MockAzure::new(&base);
-    let app = mock.router();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    serve(listener, mock.router());
     Ok((mock, base))
-}
-
-fn segments(path: &str) -> Vec<&str> {
-    path.split('/').filter(|s| !s.is_empty()).collect()
 }
 
 impl Mock for MockAzure {
@@ -436,7 +423,7 @@ impl Mock for MockAzure {
 
     async fn control(&self, req: Req) -> Reply {
         let path = req.path.trim_start_matches("/__mock").to_string();
-        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        let segments = segments(&path);
         if let Some(reply) = self.0.harness.control(&req, &segments) {
             return reply;
         }
@@ -468,22 +455,7 @@ impl Mock for MockAzure {
                     (_, Err(e)) => e,
                 }
             }
-            ("PATCH", ["knobs"]) => match body::<Value>(&req) {
-                Ok(patch) => {
-                    let mut current = serde_json::to_value(&d.knobs).unwrap_or_default();
-                    if let (Some(c), Some(p)) = (current.as_object_mut(), patch.as_object()) {
-                        c.extend(p.clone());
-                    }
-                    match serde_json::from_value(current) {
-                        Ok(knobs) => {
-                            d.knobs = knobs;
-                            Reply::json(200, serde_json::to_value(&d.knobs).unwrap_or_default())
-                        }
-                        Err(e) => bad(e.to_string()),
-                    }
-                }
-                Err(e) => e,
-            },
+            ("PATCH", ["knobs"]) => patch_knobs(&mut d.knobs, &req),
             _ => bad(format!("no control route {} {}", req.method, req.path)),
         }
     }

@@ -267,6 +267,11 @@ impl Harness {
             .clone()
     }
 
+    /// The request log so far.
+    pub fn requests(&self) -> Vec<Logged> {
+        self.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     /// Appends to the request log (its `seq` is set here).
     pub fn record(&self, mut entry: Logged) {
         let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
@@ -328,6 +333,38 @@ impl Harness {
                 .unwrap_or_default(),
         )
     }
+}
+
+/// A path's segments, without empty ones (`/api/v1/apps/` → `["api", "v1", "apps"]`).
+pub fn segments(path: &str) -> Vec<&str> {
+    path.split('/').filter(|s| !s.is_empty()).collect()
+}
+
+/// `PATCH /__mock/knobs`: the body's fields replace the knobs' (a field the knobs do not
+/// have is ignored, a value of the wrong type refused); the knobs as they are now.
+pub fn patch_knobs<K: Serialize + for<'de> Deserialize<'de>>(knobs: &mut K, req: &Req) -> Reply {
+    let patch = match body::<Value>(req) {
+        Ok(patch) => patch,
+        Err(e) => return e,
+    };
+    let mut current = serde_json::to_value(&*knobs).unwrap_or_default();
+    if let (Some(c), Some(p)) = (current.as_object_mut(), patch.as_object()) {
+        c.extend(p.clone());
+    }
+    match serde_json::from_value(current) {
+        Ok(new) => {
+            *knobs = new;
+            Reply::json(200, serde_json::to_value(&*knobs).unwrap_or_default())
+        }
+        Err(e) => bad(e.to_string()),
+    }
+}
+
+/// Serves `router` on `listener` in the background (a mock's `spawn`).
+pub fn serve(listener: tokio::net::TcpListener, router: axum::Router) {
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
 }
 
 /// A control API error: `{"error": message}` with 400.

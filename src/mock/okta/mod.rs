@@ -28,7 +28,9 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
 
-use crate::mock::harness::{bad, body, dispatch, faults, Harness, Mock, Reply, Req};
+use crate::mock::harness::{
+    bad, body, dispatch, faults, patch_knobs, segments, serve, Harness, Mock, Reply, Req,
+};
 
 /// Okta's limit of client secrets per app.
 pub const MAX_SECRETS: usize = 2;
@@ -255,16 +257,6 @@ impl MockOkta {
         &self.0.harness
     }
 
-    /// The request log so far.
-    pub fn harness_log(&self) -> Vec<crate::mock::harness::Logged> {
-        self.0
-            .harness
-            .log
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
     /// An app's secrets (id, value, status), oldest first.
     pub fn secrets(&self, app: &str) -> Vec<Secret> {
         self.org()
@@ -281,10 +273,7 @@ impl MockOkta {
 pub async fn spawn(listener: TcpListener) -> std::io::Result<(MockOkta, String)> {
     let base = format!("http://{}", listener.local_addr()?);
     let mock = MockOkta::new(&base, None);
-    let app = mock.router();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    serve(listener, mock.router());
     Ok((mock, base))
 }
 
@@ -292,10 +281,6 @@ pub async fn spawn(listener: TcpListener) -> std::io::Result<(MockOkta, String)>
 fn app_of(path: &str) -> Option<String> {
     let rest = path.strip_prefix("/api/v1/apps/")?;
     Some(rest.split('/').next()?.to_string())
-}
-
-fn segments(path: &str) -> Vec<&str> {
-    path.split('/').filter(|s| !s.is_empty()).collect()
 }
 
 impl Mock for MockOkta {
@@ -402,7 +387,7 @@ impl Mock for MockOkta {
 
     async fn control(&self, req: Req) -> Reply {
         let path = req.path.trim_start_matches("/__mock").to_string();
-        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        let segments = segments(&path);
         if let Some(reply) = self.0.harness.control(&req, &segments) {
             return reply;
         }
@@ -420,24 +405,7 @@ impl Mock for MockOkta {
                 }
                 Err(e) => e,
             },
-            ("PATCH", ["knobs"]) => match body::<Value>(&req) {
-                Ok(patch) => {
-                    let mut current = serde_json::to_value(&org.knobs).unwrap_or_default();
-                    if let (Some(c), Some(p)) = (current.as_object_mut(), patch.as_object()) {
-                        for (k, v) in p {
-                            c.insert(k.clone(), v.clone());
-                        }
-                    }
-                    match serde_json::from_value(current) {
-                        Ok(knobs) => {
-                            org.knobs = knobs;
-                            Reply::json(200, serde_json::to_value(&org.knobs).unwrap_or_default())
-                        }
-                        Err(e) => bad(e.to_string()),
-                    }
-                }
-                Err(e) => e,
-            },
+            ("PATCH", ["knobs"]) => patch_knobs(&mut org.knobs, &req),
             _ => bad(format!("no control route {} {}", req.method, req.path)),
         }
     }

@@ -55,7 +55,7 @@ impl RotationApi for Auth0ClientSecret {
         {
             Ok(SecretCheck::Works) => Ok(()),
             Ok(SecretCheck::Refused(words))
-            | Err(crate::providers::auth0::client::Auth0Failure { message: words, .. }) => Err(
+            | Err(crate::providers::http_failure::HttpFailure { message: words, .. }) => Err(
                 ApiError::bad_request(format!("Auth0 client credentials check failed: {words}")),
             ),
         }

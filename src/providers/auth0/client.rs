@@ -12,44 +12,12 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 
 use crate::providers::auth0::wire::Auth0Connection;
-use crate::rotation::provider::StepError;
+use crate::providers::http_failure::HttpFailure;
 
 /// Pages of the clients list followed at most.
 pub const CLIENT_PAGE_LIMIT: usize = 100;
 
-/// A failed call: Auth0's status and words.
-#[derive(Debug)]
-pub struct Auth0Failure {
-    pub status: Option<u16>,
-    pub message: String,
-}
-
-impl Auth0Failure {
-    pub fn step(self, context: &str) -> StepError {
-        let message = format!("{context}: {}", self.message);
-        match self.status {
-            None | Some(429) | Some(500..) => StepError::Transient(message),
-            Some(401) | Some(403) => StepError::Setup(message),
-            _ => StepError::Fatal(message),
-        }
-    }
-}
-
-fn transport(e: reqwest::Error) -> Auth0Failure {
-    let what = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else {
-        "the connection failed"
-    };
-    Auth0Failure {
-        status: None,
-        message: format!("Auth0 {what}"),
-    }
-}
-
-async fn failure(r: reqwest::Response) -> Auth0Failure {
+async fn failure(r: reqwest::Response) -> HttpFailure {
     let status = r.status().as_u16();
     let body: Value = r.json().await.unwrap_or(Value::Null);
     let message = ["message", "error_description", "error"]
@@ -57,8 +25,9 @@ async fn failure(r: reqwest::Response) -> Auth0Failure {
         .find_map(|k| body[*k].as_str())
         .map(str::to_string)
         .unwrap_or_else(|| format!("Request failed with status code {status}"));
-    Auth0Failure {
+    HttpFailure {
         status: Some(status),
+        code: None,
         message,
     }
 }
@@ -92,7 +61,7 @@ impl Auth0Client {
         &self,
         id: &str,
         secret: &SecretString,
-    ) -> Result<reqwest::Response, Auth0Failure> {
+    ) -> Result<reqwest::Response, HttpFailure> {
         self.http
             .post(format!("{}/oauth/token", self.connection.domain))
             .form(&[
@@ -103,28 +72,28 @@ impl Auth0Client {
             ])
             .send()
             .await
-            .map_err(transport)
+            .map_err(|e| HttpFailure::transport("Auth0", &e))
     }
 
     /// A Management API token for the connection's client.
-    pub async fn fetch_token(&self) -> Result<(SecretString, Instant), Auth0Failure> {
+    pub async fn fetch_token(&self) -> Result<(SecretString, Instant), HttpFailure> {
         let c = &self.connection;
         let r = self.grant(&c.client_id, &c.client_secret).await?;
         if !r.status().is_success() {
             return Err(failure(r).await);
         }
-        let body: Value = r.json().await.map_err(|_| Auth0Failure {
-            status: None,
-            message: "Auth0 answered the token request with a body Rotary does not understand"
-                .into(),
+        let body: Value = r.json().await.map_err(|_| {
+            HttpFailure::unanswered(
+                "Auth0 answered the token request with a body Rotary does not understand",
+            )
         })?;
         match body["token_type"].as_str() {
             Some(t) if t.eq_ignore_ascii_case("bearer") => {}
             other => {
-                return Err(Auth0Failure {
-                    status: None,
-                    message: format!("Unhandled token type: {}", other.unwrap_or("none")),
-                })
+                return Err(HttpFailure::unanswered(format!(
+                    "Unhandled token type: {}",
+                    other.unwrap_or("none")
+                )))
             }
         }
         let token = body["access_token"]
@@ -135,7 +104,7 @@ impl Auth0Client {
         Ok((token.into(), Instant::now() + Duration::from_secs(lifetime)))
     }
 
-    async fn token(&self, fresh: bool) -> Result<SecretString, Auth0Failure> {
+    async fn token(&self, fresh: bool) -> Result<SecretString, HttpFailure> {
         self.token.get(fresh, || self.fetch_token()).await
     }
 
@@ -145,7 +114,7 @@ impl Auth0Client {
         method: Method,
         path: &str,
         body: Option<Value>,
-    ) -> Result<Value, Auth0Failure> {
+    ) -> Result<Value, HttpFailure> {
         let url = self.connection.api(path);
         for attempt in 0..2 {
             let token = self.token(attempt > 0).await?;
@@ -156,7 +125,10 @@ impl Auth0Client {
             if let Some(body) = &body {
                 request = request.json(body);
             }
-            let r = request.send().await.map_err(transport)?;
+            let r = request
+                .send()
+                .await
+                .map_err(|e| HttpFailure::transport("Auth0", &e))?;
             if r.status().as_u16() == 401 && attempt == 0 {
                 continue;
             }
@@ -173,7 +145,7 @@ impl Auth0Client {
         &self,
         client_id: &str,
         secret: &SecretString,
-    ) -> Result<(), Auth0Failure> {
+    ) -> Result<(), HttpFailure> {
         self.call(
             Method::PATCH,
             &format!("clients/{client_id}"),
@@ -184,7 +156,7 @@ impl Auth0Client {
     }
 
     /// Auth0 generates a new secret for the client, which Rotary does not keep (revoke).
-    pub async fn rotate_secret(&self, client_id: &str) -> Result<(), Auth0Failure> {
+    pub async fn rotate_secret(&self, client_id: &str) -> Result<(), HttpFailure> {
         self.call(
             Method::POST,
             &format!("clients/{client_id}/rotate-secret"),
@@ -195,7 +167,7 @@ impl Auth0Client {
     }
 
     /// The tenant's applications but the connection's own and "All Applications".
-    pub async fn clients(&self) -> Result<Vec<(String, String)>, Auth0Failure> {
+    pub async fn clients(&self) -> Result<Vec<(String, String)>, HttpFailure> {
         let mut out = Vec::new();
         for page in 0..CLIENT_PAGE_LIMIT {
             let body = self
@@ -228,7 +200,7 @@ impl Auth0Client {
         &self,
         client_id: &str,
         secret: &SecretString,
-    ) -> Result<SecretCheck, Auth0Failure> {
+    ) -> Result<SecretCheck, HttpFailure> {
         let r = self.grant(client_id, secret).await?;
         let status = r.status().as_u16();
         if r.status().is_success() {
@@ -244,8 +216,9 @@ impl Auth0Client {
         match (status, error) {
             (401, _) => Ok(SecretCheck::Refused(words)),
             (403, _) | (400, "invalid_scope" | "unauthorized_client") => Ok(SecretCheck::Works),
-            _ => Err(Auth0Failure {
+            _ => Err(HttpFailure {
                 status: Some(status),
+                code: None,
                 message: words,
             }),
         }

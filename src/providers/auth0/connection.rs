@@ -132,12 +132,10 @@ pub async fn clients(
     )
     .await?;
     let client = shared_client(&state, &row).await?;
-    let clients = client.clients().await.map_err(|f| match f.status {
-        None | Some(429) | Some(500..) => {
-            ApiError::Upstream(format!("Failed to list Auth0 clients: {}", f.message))
-        }
-        _ => ApiError::bad_request(format!("Failed to list Auth0 clients: {}", f.message)),
-    })?;
+    let clients = client
+        .clients()
+        .await
+        .map_err(|f| f.api("Failed to list Auth0 clients"))?;
     Ok(Json(Auth0Clients {
         clients: clients
             .into_iter()

@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 use crate::config::AzureEndpoints;
 use crate::mock::azure::GRAPH_SCOPE;
 use crate::providers::azure::wire::AzureConnection;
+use crate::providers::http_failure::HttpFailure;
 use crate::rotation::provider::StepError;
 
 /// Graph's concurrency error is retried after these waits.
@@ -26,38 +27,16 @@ const CONFLICT_RETRIES: [Duration; 3] = [
 ];
 pub const PAGE_LIMIT: usize = 100;
 
-#[derive(Debug)]
-pub struct AzureFailure {
-    pub status: Option<u16>,
-    pub message: String,
-}
-
-impl AzureFailure {
-    pub fn step(self, context: &str) -> StepError {
-        let message = format!("{context}: {}", self.message);
-        match self.status {
-            None | Some(409) | Some(429) | Some(500..) => StepError::Transient(message),
-            Some(401) | Some(403) => StepError::Setup(message),
-            _ => StepError::Fatal(message),
-        }
+/// As a phase error: Graph's concurrency error (409) may pass too, beside what
+/// `HttpFailure::step` counts as transient.
+pub fn step(f: HttpFailure, context: &str) -> StepError {
+    if f.status == Some(409) {
+        return StepError::Transient(format!("{context}: {}", f.message));
     }
+    f.step(context)
 }
 
-fn transport(e: reqwest::Error) -> AzureFailure {
-    let what = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else {
-        "the connection failed"
-    };
-    AzureFailure {
-        status: None,
-        message: format!("Microsoft {what}"),
-    }
-}
-
-async fn failure(r: reqwest::Response) -> AzureFailure {
+async fn failure(r: reqwest::Response) -> HttpFailure {
     let status = r.status().as_u16();
     let body: Value = r.json().await.unwrap_or(Value::Null);
     let message = body["error"]["message"]
@@ -66,14 +45,15 @@ async fn failure(r: reqwest::Response) -> AzureFailure {
         .or(body["message"].as_str())
         .map(str::to_string)
         .unwrap_or_else(|| format!("Request failed with status code {status}"));
-    AzureFailure {
+    HttpFailure {
         status: Some(status),
+        code: None,
         message,
     }
 }
 
 /// Graph's answer to concurrent changes of one application.
-fn is_conflict(f: &AzureFailure) -> bool {
+fn is_conflict(f: &HttpFailure) -> bool {
     f.status == Some(409) || f.message.to_lowercase().contains("concurrent")
 }
 
@@ -114,7 +94,7 @@ impl AzureClient {
         &self,
         client_id: &str,
         secret: &SecretString,
-    ) -> Result<reqwest::Response, AzureFailure> {
+    ) -> Result<reqwest::Response, HttpFailure> {
         self.http
             .post(format!(
                 "{}/{}/oauth2/v2.0/token",
@@ -128,18 +108,18 @@ impl AzureClient {
             ])
             .send()
             .await
-            .map_err(transport)
+            .map_err(|e| HttpFailure::transport("Microsoft", &e))
     }
 
     /// A Graph token for the connection's own app registration.
-    pub async fn fetch_token(&self) -> Result<(SecretString, Instant), AzureFailure> {
+    pub async fn fetch_token(&self) -> Result<(SecretString, Instant), HttpFailure> {
         let c = &self.connection;
         let r = self.grant(&c.client_id, &c.client_secret).await?;
         if !r.status().is_success() {
             let f = failure(r).await;
-            return Err(AzureFailure {
-                status: f.status,
+            return Err(HttpFailure {
                 message: format!("Failed to get access token: {}", f.message),
+                ..f
             });
         }
         let body: Value = r.json().await.unwrap_or(Value::Null);
@@ -151,7 +131,7 @@ impl AzureClient {
         Ok((token.into(), Instant::now() + Duration::from_secs(lifetime)))
     }
 
-    async fn token(&self, fresh: bool) -> Result<SecretString, AzureFailure> {
+    async fn token(&self, fresh: bool) -> Result<SecretString, HttpFailure> {
         self.token.get(fresh, || self.fetch_token()).await
     }
 
@@ -161,7 +141,7 @@ impl AzureClient {
         method: Method,
         path: &str,
         body: Option<Value>,
-    ) -> Result<Value, AzureFailure> {
+    ) -> Result<Value, HttpFailure> {
         let url = if path.starts_with("http") {
             path.to_string()
         } else {
@@ -176,7 +156,10 @@ impl AzureClient {
             if let Some(body) = &body {
                 request = request.json(body);
             }
-            let r = request.send().await.map_err(transport)?;
+            let r = request
+                .send()
+                .await
+                .map_err(|e| HttpFailure::transport("Microsoft", &e))?;
             if r.status().as_u16() == 401 && attempt == 0 {
                 continue;
             }
@@ -194,7 +177,7 @@ impl AzureClient {
         method: Method,
         path: &str,
         body: Option<Value>,
-    ) -> Result<Value, AzureFailure> {
+    ) -> Result<Value, HttpFailure> {
         let mut waits = CONFLICT_RETRIES.iter();
         loop {
             match self.graph(method.clone(), path, body.clone()).await {
@@ -208,7 +191,7 @@ impl AzureClient {
     }
 
     /// The tenant's app registrations: (object id, display name, client id).
-    pub async fn applications(&self) -> Result<Vec<(String, String, String)>, AzureFailure> {
+    pub async fn applications(&self) -> Result<Vec<(String, String, String)>, HttpFailure> {
         let mut out = Vec::new();
         let mut next = "applications?$top=100".to_string();
         for _ in 0..PAGE_LIMIT {
@@ -228,7 +211,7 @@ impl AzureClient {
         Ok(out)
     }
 
-    pub async fn passwords(&self, object_id: &str) -> Result<Vec<PasswordInfo>, AzureFailure> {
+    pub async fn passwords(&self, object_id: &str) -> Result<Vec<PasswordInfo>, HttpFailure> {
         let app = self
             .graph_retried(
                 Method::GET,
@@ -254,7 +237,7 @@ impl AzureClient {
         object_id: &str,
         display_name: &str,
         end: DateTime<Utc>,
-    ) -> Result<(String, SecretString), AzureFailure> {
+    ) -> Result<(String, SecretString), HttpFailure> {
         let body = json!({"passwordCredential": {"displayName": display_name,
                                                  "endDateTime": end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)}});
         let created = self
@@ -266,15 +249,14 @@ impl AzureClient {
             .await?;
         match (created["keyId"].as_str(), created["secretText"].as_str()) {
             (Some(key), Some(secret)) => Ok((key.to_string(), secret.to_string().into())),
-            _ => Err(AzureFailure {
-                status: None,
-                message: "Invalid response from Azure: missing secretText or keyId.".into(),
-            }),
+            _ => Err(HttpFailure::unanswered(
+                "Invalid response from Azure: missing secretText or keyId.",
+            )),
         }
     }
 
     /// `removePassword`, unless the application no longer has the secret.
-    pub async fn remove_password(&self, object_id: &str, key_id: &str) -> Result<(), AzureFailure> {
+    pub async fn remove_password(&self, object_id: &str, key_id: &str) -> Result<(), HttpFailure> {
         if !self
             .passwords(object_id)
             .await?
@@ -297,7 +279,7 @@ impl AzureClient {
         &self,
         client_id: &str,
         secret: &SecretString,
-    ) -> Result<SecretCheck, AzureFailure> {
+    ) -> Result<SecretCheck, HttpFailure> {
         let r = self.grant(client_id, secret).await?;
         if r.status().is_success() {
             return Ok(SecretCheck::Works);

@@ -148,12 +148,10 @@ pub async fn clients(
     )
     .await?;
     let client = shared_client(&state, &row).await?;
-    let apps = client.applications().await.map_err(|f| match f.status {
-        None | Some(429) | Some(500..) => {
-            ApiError::Upstream(format!("Failed to list Azure applications: {}", f.message))
-        }
-        _ => ApiError::bad_request(format!("Failed to list Azure applications: {}", f.message)),
-    })?;
+    let apps = client
+        .applications()
+        .await
+        .map_err(|f| f.api("Failed to list Azure applications"))?;
     Ok(Json(AzureClients {
         clients: apps
             .into_iter()

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::providers::azure::client::{AzureClient, SecretCheck};
+use crate::providers::azure::client::{step, AzureClient, SecretCheck};
 use crate::providers::azure::connection::{shared_client, APP};
 use crate::providers::azure::wire::{AzureParameters, AzureSecret};
 use crate::rotation::provider::{Phase, RotationModel, RotationType, Run, StepError, StepResult};
@@ -100,9 +100,10 @@ async fn remove(run: &AzureRun<'_>, keys: &[String]) -> StepResult {
     let app = object_id(run);
     for key in keys {
         run.client.remove_password(&app, key).await.map_err(|f| {
-            f.step(&format!(
-                "Failed to remove client secret with keyId {key} from app {app}"
-            ))
+            step(
+                f,
+                &format!("Failed to remove client secret with keyId {key} from app {app}"),
+            )
         })?;
     }
     Ok(())
@@ -129,9 +130,10 @@ async fn remove_own(run: &AzureRun<'_>) -> StepResult {
         .passwords(&app)
         .await
         .map_err(|f| {
-            f.step(&format!(
-                "Failed to check credential existence for app {app}"
-            ))
+            step(
+                f,
+                &format!("Failed to check credential existence for app {app}"),
+            )
         })?
         .into_iter()
         .filter(|p| p.display_name == name)
@@ -165,7 +167,12 @@ async fn issue(run: &mut AzureRun<'_>) -> StepResult {
         .client
         .add_password(&app, &secret_name(run.run_id), end)
         .await
-        .map_err(|f| f.step(&format!("Failed to add client secret to Azure app {app}")))?;
+        .map_err(|f| {
+            step(
+                f,
+                &format!("Failed to add client secret to Azure app {app}"),
+            )
+        })?;
     run.issued = Some(AzureSecret {
         client_id: run.params.client_id.trim().to_lowercase(),
         client_secret: secret,
@@ -198,6 +205,6 @@ async fn works(client: &AzureClient, s: &AzureSecret) -> StepResult<Result<(), S
     match client.check_secret(&s.client_id, &s.client_secret).await {
         Ok(SecretCheck::Works) => Ok(Ok(())),
         Ok(SecretCheck::Refused(why)) => Ok(Err(why)),
-        Err(f) => Err(f.step("Azure's token endpoint failed")),
+        Err(f) => Err(step(f, "Azure's token endpoint failed")),
     }
 }

@@ -10,6 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::providers::http_failure::HttpFailure;
 use crate::providers::okta::wire::OktaConnection;
 use crate::rotation::provider::StepError;
 
@@ -50,43 +51,7 @@ pub struct OktaApp {
     pub label: String,
 }
 
-/// Okta's answer to a call that failed: its status, `errorCode` and words.
-#[derive(Debug)]
-pub struct OktaFailure {
-    pub status: Option<u16>,
-    pub code: Option<String>,
-    pub message: String,
-}
-
-impl OktaFailure {
-    /// As a phase error: the provider's trouble is transient (5xx, 429, the network); a
-    /// refused token is the connection's; the rest is the request's.
-    pub fn step(self, context: &str) -> StepError {
-        let message = format!("{context}: {}", self.message);
-        match self.status {
-            None | Some(429) | Some(500..) => StepError::Transient(message),
-            Some(401) | Some(403) => StepError::Setup(message),
-            _ => StepError::Fatal(message),
-        }
-    }
-}
-
-fn transport(e: reqwest::Error) -> OktaFailure {
-    let what = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else {
-        "the connection failed"
-    };
-    OktaFailure {
-        status: None,
-        code: None,
-        message: format!("Okta {what}"),
-    }
-}
-
-async fn failure(r: reqwest::Response) -> OktaFailure {
+async fn failure(r: reqwest::Response) -> HttpFailure {
     let status = r.status().as_u16();
     let body: Value = r.json().await.unwrap_or(Value::Null);
     let cause = body["errorCauses"][0]["errorSummary"].as_str();
@@ -95,7 +60,7 @@ async fn failure(r: reqwest::Response) -> OktaFailure {
         .or(summary)
         .map(str::to_string)
         .unwrap_or_else(|| format!("Request failed with status code {status}"));
-    OktaFailure {
+    HttpFailure {
         status: Some(status),
         code: body["errorCode"].as_str().map(str::to_string),
         message,
@@ -116,7 +81,7 @@ impl OktaClient {
         method: Method,
         url: &str,
         body: Option<Value>,
-    ) -> Result<reqwest::Response, OktaFailure> {
+    ) -> Result<reqwest::Response, HttpFailure> {
         let mut request = self
             .http
             .request(method, url)
@@ -128,7 +93,10 @@ impl OktaClient {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let r = request.send().await.map_err(transport)?;
+        let r = request
+            .send()
+            .await
+            .map_err(|e| HttpFailure::transport("Okta", &e))?;
         if r.status().is_success() {
             Ok(r)
         } else {
@@ -141,15 +109,13 @@ impl OktaClient {
         method: Method,
         url: &str,
         body: Option<Value>,
-    ) -> Result<T, OktaFailure> {
+    ) -> Result<T, HttpFailure> {
         self.call(method, url, body)
             .await?
             .json()
             .await
-            .map_err(|_| OktaFailure {
-                status: None,
-                code: None,
-                message: "Okta answered with a body Rotary does not understand".into(),
+            .map_err(|_| {
+                HttpFailure::unanswered("Okta answered with a body Rotary does not understand")
             })
     }
 
@@ -158,7 +124,7 @@ impl OktaClient {
     }
 
     /// `GET /api/v1/users/me`: does the token work?
-    pub async fn me(&self) -> Result<(), OktaFailure> {
+    pub async fn me(&self) -> Result<(), HttpFailure> {
         self.call(
             Method::GET,
             &format!("{}/api/v1/users/me", self.base()),
@@ -169,17 +135,16 @@ impl OktaClient {
     }
 
     /// The org's active OIDC apps, following `Link: rel="next"` on the same instance.
-    pub async fn apps(&self) -> Result<Vec<OktaApp>, OktaFailure> {
+    pub async fn apps(&self) -> Result<Vec<OktaApp>, HttpFailure> {
         let mut url = format!("{}/api/v1/apps?limit=200", self.base());
         let mut out = Vec::new();
         for _ in 0..APP_PAGE_LIMIT {
             let r = self.call(Method::GET, &url, None).await?;
             let next = next_link(r.headers());
-            let page: Vec<Value> = r.json().await.map_err(|_| OktaFailure {
-                status: None,
-                code: None,
-                message: "Okta answered the apps list with a body Rotary does not understand"
-                    .into(),
+            let page: Vec<Value> = r.json().await.map_err(|_| {
+                HttpFailure::unanswered(
+                    "Okta answered the apps list with a body Rotary does not understand",
+                )
             })?;
             out.extend(
                 page.iter()
@@ -197,12 +162,12 @@ impl OktaClient {
         Ok(out)
     }
 
-    pub async fn secrets(&self, app: &str) -> Result<Vec<OktaSecretInfo>, OktaFailure> {
+    pub async fn secrets(&self, app: &str) -> Result<Vec<OktaSecretInfo>, HttpFailure> {
         self.json(Method::GET, &self.secrets_url(app), None).await
     }
 
     /// One secret, or `None` when Okta no longer has it.
-    pub async fn secret(&self, app: &str, id: &str) -> Result<Option<OktaSecretInfo>, OktaFailure> {
+    pub async fn secret(&self, app: &str, id: &str) -> Result<Option<OktaSecretInfo>, HttpFailure> {
         let url = format!("{}/{id}", self.secrets_url(app));
         match self.json(Method::GET, &url, None).await {
             Ok(s) => Ok(Some(s)),
@@ -217,7 +182,7 @@ impl OktaClient {
         &self,
         app: &str,
         value: Option<&SecretString>,
-    ) -> Result<String, OktaFailure> {
+    ) -> Result<String, HttpFailure> {
         let body = match value {
             Some(v) => json!({"client_secret": v.expose_secret(), "status": "ACTIVE"}),
             None => json!({}),
@@ -227,17 +192,14 @@ impl OktaClient {
             .await?;
         match (created["id"].as_str(), created["client_secret"].as_str()) {
             (Some(id), Some(_)) => Ok(id.to_string()),
-            _ => Err(OktaFailure {
-                status: None,
-                code: None,
-                message: "Invalid response from Okta: missing 'client_secret' or secret 'id'."
-                    .into(),
-            }),
+            _ => Err(HttpFailure::unanswered(
+                "Invalid response from Okta: missing 'client_secret' or secret 'id'.",
+            )),
         }
     }
 
     /// Deactivates (when active) and deletes a secret; one already gone is fine.
-    pub async fn remove(&self, app: &str, id: &str) -> Result<(), OktaFailure> {
+    pub async fn remove(&self, app: &str, id: &str) -> Result<(), HttpFailure> {
         let Some(secret) = self.secret(app, id).await? else {
             return Ok(());
         };
@@ -270,12 +232,12 @@ fn next_link(headers: &reqwest::header::HeaderMap) -> Option<String> {
 }
 
 /// Whether Okta said the app already has its two secrets (or another validation error).
-pub fn is_validation(f: &OktaFailure) -> bool {
+pub fn is_validation(f: &HttpFailure) -> bool {
     f.code.as_deref() == Some("E0000001")
 }
 
 /// A phase error for a removal that failed, in Infisical's words.
-pub fn removal_failed(f: OktaFailure, id: &str, app: &str) -> StepError {
+pub fn removal_failed(f: HttpFailure, id: &str, app: &str) -> StepError {
     f.step(&format!(
         "Failed to remove client secret with secretId {id} from app {app}"
     ))

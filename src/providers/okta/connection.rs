@@ -105,12 +105,7 @@ pub async fn apps(
     let apps = OktaClient::new(state.provider_http.clone(), c)
         .apps()
         .await
-        .map_err(|f| match f.status {
-            None | Some(429) | Some(500..) => {
-                ApiError::Upstream(format!("Failed to list Okta apps: {}", f.message))
-            }
-            _ => ApiError::bad_request(format!("Failed to list Okta apps: {}", f.message)),
-        })?;
+        .map_err(|f| f.api("Failed to list Okta apps"))?;
     Ok(Json(OktaApps {
         apps: apps
             .into_iter()

@@ -145,7 +145,7 @@ impl RotationType for OktaClientSecret {
             for s in secrets.iter().filter(|s| mine(s, &issued)) {
                 run.client.remove(&issued.client_id, &s.id).await?;
             }
-            Ok::<_, crate::providers::okta::client::OktaFailure>(())
+            Ok::<_, crate::providers::http_failure::HttpFailure>(())
         };
         if let Err(f) = result.await {
             // The next run's Retired deletes it (it is in this run's journal).
