@@ -91,6 +91,53 @@ pub struct Options {
     /// ROTARY_AZURE_LOGIN_URL and ROTARY_AZURE_GRAPH_URL: Microsoft's endpoints (a mock's in
     /// tests and demos).
     pub azure: AzureEndpoints,
+    /// ROTARY_AWS_ENDPOINT_URL, ROTARY_AWS_ACCESS_KEY_ID, ROTARY_AWS_SECRET_ACCESS_KEY.
+    pub aws: AwsSettings,
+}
+
+/// How Rotary reaches AWS.
+#[derive(Debug, Clone, Default)]
+pub struct AwsSettings {
+    /// Every IAM and STS call goes here instead of AWS's own endpoints (moto in tests and
+    /// demos); unset in production.
+    pub endpoint: Option<String>,
+    /// Rotary's own key, which signs the `AssumeRole` of `assume-role` connections (Infisical's
+    /// INF_APP_CONNECTION_AWS_ACCESS_KEY_ID); unset: the usual AWS environment (AWS_* variables,
+    /// profile, web identity, the instance's or container's role).
+    pub own_key: Option<(String, SecretString)>,
+}
+
+/// The AWS settings: an endpoint URL (or none), and Rotary's own key, both parts or neither.
+pub fn aws(
+    endpoint_url: Option<String>,
+    key_id: Option<String>,
+    secret: Option<String>,
+) -> Result<AwsSettings, SettingError> {
+    let endpoint = match endpoint_url.filter(|v| !v.trim().is_empty()) {
+        Some(v) => Some(endpoint("ROTARY_AWS_ENDPOINT_URL", Some(v), "")?),
+        None => None,
+    };
+    let own_key = match (
+        key_id.filter(|v| !v.is_empty()),
+        secret.filter(|v| !v.is_empty()),
+    ) {
+        (Some(id), Some(secret)) => Some((id, SecretString::from(secret))),
+        (None, None) => None,
+        (Some(_), None) => {
+            return Err(SettingError {
+                name: "ROTARY_AWS_SECRET_ACCESS_KEY",
+                problem: "is not set, but ROTARY_AWS_ACCESS_KEY_ID is: give both or neither".into(),
+            })
+        }
+        (None, Some(_)) => {
+            return Err(SettingError {
+                name: "ROTARY_AWS_ACCESS_KEY_ID",
+                problem: "is not set, but ROTARY_AWS_SECRET_ACCESS_KEY is: give both or neither"
+                    .into(),
+            })
+        }
+    };
+    Ok(AwsSettings { endpoint, own_key })
 }
 
 /// Where Azure's token endpoint and Microsoft Graph are.
@@ -142,6 +189,7 @@ impl Default for Options {
             cors_origins: CorsOrigins::None,
             metrics_token: None,
             azure: AzureEndpoints::default(),
+            aws: AwsSettings::default(),
         }
     }
 }

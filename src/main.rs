@@ -150,6 +150,11 @@ fn options() -> Result<Options, SettingError> {
                 &defaults.azure.graph,
             )?,
         },
+        aws: config::aws(
+            env("ROTARY_AWS_ENDPOINT_URL"),
+            env("ROTARY_AWS_ACCESS_KEY_ID"),
+            env("ROTARY_AWS_SECRET_ACCESS_KEY"),
+        )?,
         ..defaults
     })
 }

@@ -36,6 +36,9 @@ pub struct Inner {
     pub cors_origins: crate::config::CorsOrigins,
     pub metrics_token: Option<secrecy::SecretString>,
     pub azure: crate::config::AzureEndpoints,
+    pub aws: crate::config::AwsSettings,
+    /// ROTARY_PROVIDER_TIMEOUT_SECONDS, for the clients that are not `provider_http` (AWS's SDK).
+    pub provider_timeout: std::time::Duration,
     /// Whether this server took its worker's liveness lock (`rotation::liveness`).
     pub liveness_held: std::sync::atomic::AtomicBool,
 }
@@ -68,6 +71,8 @@ impl AppState {
             cors_origins: options.cors_origins.clone(),
             metrics_token: options.metrics_token.clone(),
             azure: options.azure.clone(),
+            aws: options.aws.clone(),
+            provider_timeout: options.provider_timeout,
             liveness_held: Default::default(),
         }))
     }

@@ -128,7 +128,7 @@ pub async fn create<C: ConnectionType>(
     if store::name_taken(&state.pool, auth.org_id, body.project_id, &body.name, None).await? {
         return Err(name_exists(&body.name));
     }
-    let credentials = C::validate(state, &body.method, &body.credentials).await?;
+    let credentials = C::validate(state, auth.org_id, &body.method, &body.credentials).await?;
     let id = Uuid::new_v4();
     let key = connections::sealing_key(state, body.project_id).await?;
     let row = store::insert(
@@ -171,7 +171,7 @@ pub async fn update<C: ConnectionType>(
     }
     let (public_config, credentials_ct) = match &body.credentials {
         Some(input) => {
-            let credentials = C::validate(state, &row.method, input).await?;
+            let credentials = C::validate(state, row.org_id, &row.method, input).await?;
             let key = connections::sealing_key(state, row.project_id).await?;
             (
                 Some(C::public(&credentials)),

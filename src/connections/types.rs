@@ -38,8 +38,10 @@ pub trait ConnectionType: Send + Sync + 'static {
 
     /// Checks the credentials against the provider (address guard, connect, authenticate):
     /// the credentials to seal, or a 400 saying why not, never quoting a secret.
+    /// `org` is the connection's organization (AWS's assume-role sends it as the ExternalId).
     fn validate(
         state: &AppState,
+        org: Uuid,
         method: &str,
         input: &Self::Input,
     ) -> impl Future<Output = ApiResult<Self::Credentials>> + Send;
@@ -48,6 +50,7 @@ pub trait ConnectionType: Send + Sync + 'static {
     /// "Check"): a 400 saying why they no longer work.
     fn check(
         state: &AppState,
+        org: Uuid,
         credentials: Self::Credentials,
     ) -> impl Future<Output = ApiResult<()>> + Send;
 
@@ -133,7 +136,7 @@ impl<C: ConnectionType> RegisteredConnection for Entry<C> {
     ) -> BoxFuture<'a, ApiResult<()>> {
         Box::pin(async move {
             let credentials = crate::connections::target::saved(state, auth, id, C::APP).await?;
-            C::check(state, credentials).await
+            C::check(state, auth.org_id, credentials).await
         })
     }
 }
@@ -141,6 +144,8 @@ impl<C: ConnectionType> RegisteredConnection for Entry<C> {
 /// Every app connection type: one line each.
 pub static CONNECTION_TYPES: &[&dyn RegisteredConnection] = &[
     &Entry::<crate::providers::auth0::connection::Auth0App>::new(),
+    #[cfg(feature = "aws")]
+    &Entry::<crate::providers::aws::connection::AwsApp>::new(),
     &Entry::<crate::providers::azure::connection::AzureApp>::new(),
     &Entry::<crate::providers::ldap::connection::LdapApp>::new(),
     &Entry::<crate::providers::mysql::connection::MysqlApp>::new(),

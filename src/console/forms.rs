@@ -177,6 +177,20 @@ pub static CONNECTION_FORMS: &[ConnectionForm] = &[
         ],
     },
     ConnectionForm {
+        app: "aws",
+        title: "AWS",
+        method: "access-key",
+        hint: "An IAM principal's access key with iam:ListAccessKeys, iam:CreateAccessKey, iam:DeleteAccessKey and iam:ListUsers; Rotary checks it with STS GetCallerIdentity before it saves it (encrypted). A role Rotary assumes (assume-role, with the organization id as ExternalId) is created through the API.",
+        fields: &[
+            with(
+                field("accessKeyId", "Access key ID", Input::Text),
+                "",
+                "AKIA…",
+            ),
+            field("secretAccessKey", "Secret access key", Input::Secret),
+        ],
+    },
+    ConnectionForm {
         app: "azure-client-secrets",
         title: "Azure",
         method: "client-secret",
@@ -287,6 +301,16 @@ fn auth0_app(p: &Value) -> (&'static str, Markup) {
         html! {
             code { (p["clientId"].as_str().unwrap_or_default()) }
             span.muted { ": each rotation sets a new client secret, and the previous one stops working at once" }
+        },
+    )
+}
+
+fn aws_user(p: &Value) -> (&'static str, Markup) {
+    (
+        "IAM user",
+        html! {
+            code { (p["userName"].as_str().unwrap_or_default()) }
+            span.muted { ": each rotation creates an access key and deletes the one of two rotations ago; the previous one keeps working until the next rotation" }
         },
     )
 }
@@ -444,6 +468,27 @@ pub static ROTATION_FORMS: &[RotationForm] = &[
         revoke: (
             "Revoke: have Auth0 generate a secret for the application that nobody keeps. ",
             "Every consumer of it stops authenticating.",
+        ),
+    },
+    RotationForm {
+        slug: "aws-iam-user-secret",
+        short: "aws",
+        title: "AWS IAM",
+        hint: "An IAM user of its own (IAM allows two access keys per user, and Rotary never deletes a key it did not issue): each rotation creates an access key and deletes the one of two rotations ago, so the previous key keeps working until the next rotation.",
+        first_run: "Creating the rotation also creates the first access key right away: Rotary waits until AWS accepts it and writes both secrets.",
+        parameters: &[
+            field("userName", "IAM user name", Input::Text),
+            optional(with(
+                field("region", "Region (default us-east-1)", Input::Text),
+                "",
+                "us-east-1",
+            )),
+        ],
+        temporary: &[],
+        settings: aws_user,
+        revoke: (
+            "Revoke: delete the access keys this rotation holds. ",
+            "Every consumer of them stops authenticating.",
         ),
     },
     RotationForm {

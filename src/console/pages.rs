@@ -370,6 +370,10 @@ fn connection_summary(c: &ConnectionRow) -> String {
         p["port"]
     );
     match c.app.as_str() {
+        "aws" => match p["accessKeyId"].as_str() {
+            Some(key) => format!("{title} · access key {key}"),
+            None => format!("{title} · an assumed role"),
+        },
         "azure-client-secrets" => format!(
             "{title} · {} in tenant {}",
             p["clientId"].as_str().unwrap_or_default(),

@@ -295,8 +295,16 @@ impl Modify for RotationTypes {
         for t in crate::rotation::registry::public() {
             t.document(openapi);
         }
+        #[cfg(feature = "aws")]
+        openapi.merge(AwsDoc::openapi());
     }
 }
+
+/// The helper routes of the types behind a cargo feature.
+#[cfg(feature = "aws")]
+#[derive(OpenApi)]
+#[openapi(paths(crate::providers::aws::connection::users))]
+struct AwsDoc;
 
 #[derive(OpenApi)]
 #[openapi(

@@ -1,6 +1,8 @@
 //! Clients of the systems whose credentials Rotary rotates, one module per provider.
 
 pub mod auth0;
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod azure;
 pub mod http_failure;
 pub mod ldap;

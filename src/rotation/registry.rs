@@ -239,6 +239,8 @@ pub static TYPES: &[&dyn RegisteredType] = &[
     &Entry::<crate::providers::okta::rotation::OktaClientSecret>::new(),
     &Entry::<crate::providers::auth0::rotation::Auth0ClientSecret>::new(),
     &Entry::<crate::providers::azure::rotation::AzureClientSecret>::new(),
+    #[cfg(feature = "aws")]
+    &Entry::<crate::providers::aws::rotation::AwsIamUserSecret>::new(),
     #[cfg(all(feature = "crash-points", debug_assertions))]
     &Entry::<crate::rotation::fake::FakeRotation>::new(),
 ];

@@ -1050,6 +1050,27 @@ async fn auth0_connections_and_rotations_work_from_the_console() {
     .await;
 }
 
+#[cfg(all(feature = "crash-points", feature = "aws"))]
+#[tokio::test]
+async fn aws_connections_and_rotations_work_from_the_console() {
+    let a: crate::suite_targets::Aws = crate::suite::world().await;
+    let key = a.manager.1.clone();
+    a_type_works_from_the_console_with(
+        &a,
+        "aws",
+        &format!("AWS · access key {key}"),
+        &[("app", "aws"), ("accessKeyId", &key)],
+        ("secretAccessKey", &a.manager.2),
+        "not-the-secret",
+        &[("userName", &a.user)],
+        &format!(
+            "<code>{}</code><span class=\"muted\">: each rotation creates an access key",
+            a.user
+        ),
+    )
+    .await;
+}
+
 #[cfg(feature = "crash-points")]
 #[tokio::test]
 async fn azure_connections_and_rotations_work_from_the_console() {

@@ -138,8 +138,17 @@ pub fn test_options() -> Options {
             login: base.clone(),
             graph: base,
         },
+        aws: rotary::config::AwsSettings {
+            endpoint: aws_endpoint(),
+            own_key: None,
+        },
         ..Options::default()
     }
+}
+
+/// moto's URL when the tests run under scripts/with-moto.sh.
+pub fn aws_endpoint() -> Option<String> {
+    std::env::var("ROTARY_TEST_AWS_URL").ok()
 }
 
 /// The mock Microsoft identity platform and Graph every test server of this process points
@@ -431,6 +440,10 @@ impl ServerProcess {
             .env("ROTARY_AZURE_LOGIN_URL", &azure().1)
             .env("ROTARY_AZURE_GRAPH_URL", &azure().1)
             .env("ROTARY_ALLOW_INTERNAL_URLS", "true")
+            .env(
+                "ROTARY_AWS_ENDPOINT_URL",
+                aws_endpoint().unwrap_or_default(),
+            )
             .env_remove("ROTARY_CRASH_AFTER")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped());

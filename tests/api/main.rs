@@ -5,6 +5,8 @@ mod app_connections;
 mod auth;
 #[cfg(feature = "crash-points")]
 mod auth0;
+#[cfg(all(feature = "aws", feature = "crash-points"))]
+mod aws;
 #[cfg(feature = "crash-points")]
 mod azure;
 mod cache;
@@ -29,6 +31,8 @@ mod ldap;
 mod ldap_server;
 mod leaks;
 mod mock_salesforce;
+#[cfg(feature = "aws")]
+mod moto;
 #[cfg(feature = "crash-points")]
 mod mysql;
 #[cfg(feature = "crash-points")]

@@ -717,6 +717,8 @@ async fn update_list_by_name_options_and_check_credentials() {
         json!({"secretRotationOptions": [
             {"name": "Auth0 Client Secret", "type": "auth0-client-secret", "connection": "auth0",
              "template": {"secretsMapping": {"clientId": "AUTH0_CLIENT_ID", "clientSecret": "AUTH0_CLIENT_SECRET"}}},
+            {"name": "AWS IAM User Secret", "type": "aws-iam-user-secret", "connection": "aws",
+             "template": {"secretsMapping": {"accessKeyId": "AWS_ACCESS_KEY_ID", "secretAccessKey": "AWS_SECRET_ACCESS_KEY"}}},
             {"name": "Azure Client Secret", "type": "azure-client-secret", "connection": "azure-client-secrets",
              "template": {"secretsMapping": {"clientId": "AZURE_CLIENT_ID", "clientSecret": "AZURE_CLIENT_SECRET"}}},
             {"name": "LDAP Password", "type": "ldap-password", "connection": "ldap",

@@ -986,3 +986,101 @@ impl Target for Azure {
 }
 
 rotation_suite!(azure, super::Azure);
+
+/// `aws-iam-user-secret` against moto's AWS server (`crate::moto`), with IAM users of its
+/// own: a connection principal with the permissions Infisical's docs list, and a user with no
+/// key to rotate.
+#[cfg(feature = "aws")]
+pub struct Aws {
+    pub app: TestApp,
+    pub token: String,
+    pub project: String,
+    pub connection: String,
+    pub user: String,
+    pub manager: (String, String, String),
+}
+
+#[cfg(feature = "aws")]
+impl Aws {
+    pub fn connection_body(&self, name: &str, secret: &str) -> Value {
+        json!({"name": name, "method": "access-key", "projectId": self.project,
+               "credentials": {"accessKeyId": self.manager.1, "secretAccessKey": secret}})
+    }
+}
+
+#[cfg(feature = "aws")]
+impl Target for Aws {
+    const TYPE: &'static str = "aws-iam-user-secret";
+    const DUAL_PHASE: bool = true;
+    const MAPPED: [&'static str; 2] = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
+
+    async fn on(app: TestApp, _database_url: &str) -> Self {
+        let manager = crate::moto::principal("rotary", crate::moto::MANAGER_POLICY).await;
+        let user = crate::moto::user("suite").await;
+        let token = app.admin_token().await;
+        let project = app.create_project(&token, "Cloud").await;
+        let mut t = Aws {
+            app,
+            token,
+            project,
+            connection: String::new(),
+            user,
+            manager,
+        };
+        let body = t.connection_body("aws", &t.manager.2.clone());
+        let r = t
+            .app
+            .post("/api/v1/app-connections/aws", &t.token, body)
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        t.connection = r.body["appConnection"]["id"].as_str().unwrap().to_string();
+        t
+    }
+    fn app(&self) -> &TestApp {
+        &self.app
+    }
+    fn app_mut(&mut self) -> &mut TestApp {
+        &mut self.app
+    }
+    fn token(&self) -> &str {
+        &self.token
+    }
+    fn project(&self) -> &str {
+        &self.project
+    }
+    fn body(&self, name: &str) -> Value {
+        json!({
+            "name": name, "projectId": self.project, "connectionId": self.connection,
+            "environment": "dev", "secretPath": "/", "isAutoRotationEnabled": false,
+            "rotationInterval": 30,
+            "parameters": {"userName": self.user},
+            "secretsMapping": {"accessKeyId": Self::MAPPED[0], "secretAccessKey": Self::MAPPED[1]},
+        })
+    }
+    fn pair(item: &Value) -> [String; 2] {
+        [
+            item["accessKeyId"].as_str().unwrap().to_string(),
+            item["secretAccessKey"].as_str().unwrap().to_string(),
+        ]
+    }
+    async fn works(&self, pair: &[String; 2]) -> bool {
+        crate::moto::works(&pair[0], &pair[1]).await
+    }
+    async fn spoil(&self, pair: &[String; 2]) {
+        crate::moto::delete_key(&self.user, &pair[0]).await
+    }
+    async fn mend(&self) {}
+    fn connection_secrets(&self) -> Vec<String> {
+        vec![self.manager.2.clone()]
+    }
+    async fn strays(&self, known: &[[String; 2]]) -> Vec<String> {
+        crate::moto::keys(&self.user)
+            .await
+            .into_iter()
+            .filter(|k| !known.iter().any(|[id, _]| id == k))
+            .collect()
+    }
+}
+
+#[cfg(feature = "aws")]
+rotation_suite!(aws, super::Aws);

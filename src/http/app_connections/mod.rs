@@ -193,7 +193,8 @@ pub async fn options(_auth: Auth) -> Json<AppConnectionOptions> {
             methods: c.methods().iter().map(|m| m.to_string()).collect(),
         })
         .collect();
-    options.sort_by(|a, b| a.name.cmp(&b.name));
+    // Infisical sorts with localeCompare, which ignores case: Auth0 before AWS.
+    options.sort_by_key(|o| o.name.to_lowercase());
     Json(AppConnectionOptions {
         app_connection_options: options,
     })

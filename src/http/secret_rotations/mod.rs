@@ -57,7 +57,8 @@ pub fn routes<T: RotationApi>() -> Router<AppState> {
     responses((status = 200, body = RotationOptions), (status = "4XX", body = ErrorBody)))]
 pub async fn options(_auth: Auth) -> Json<RotationOptions> {
     let mut options: Vec<RotationOption> = registry::public().map(|t| t.option()).collect();
-    options.sort_by(|a, b| a.name.cmp(&b.name));
+    // Infisical sorts with localeCompare, which ignores case: Auth0 before AWS.
+    options.sort_by_key(|o| o.name.to_lowercase());
     Json(RotationOptions {
         secret_rotation_options: options,
     })

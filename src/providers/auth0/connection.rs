@@ -64,15 +64,16 @@ impl ConnectionType for Auth0App {
 
     async fn validate(
         state: &AppState,
+        org: uuid::Uuid,
         _method: &str,
         input: &Auth0ConnectionInput,
     ) -> ApiResult<Auth0Connection> {
         let c = checked(state, input).await?;
-        Self::check(state, c.clone()).await?;
+        Self::check(state, org, c.clone()).await?;
         Ok(c)
     }
 
-    async fn check(state: &AppState, c: Auth0Connection) -> ApiResult<()> {
+    async fn check(state: &AppState, _org: uuid::Uuid, c: Auth0Connection) -> ApiResult<()> {
         guard(state, &c).map_err(unable)?;
         Auth0Client::new(state.provider_http.clone(), c)
             .fetch_token()

@@ -54,6 +54,7 @@ impl ConnectionType for AzureApp {
 
     async fn validate(
         state: &AppState,
+        org: uuid::Uuid,
         method: &str,
         input: &AzureConnectionInput,
     ) -> ApiResult<AzureConnection> {
@@ -75,11 +76,11 @@ impl ConnectionType for AzureApp {
             client_id: client_id.trim().to_lowercase(),
             client_secret: secret.to_string().into(),
         };
-        Self::check(state, c.clone()).await?;
+        Self::check(state, org, c.clone()).await?;
         Ok(c)
     }
 
-    async fn check(state: &AppState, c: AzureConnection) -> ApiResult<()> {
+    async fn check(state: &AppState, _org: uuid::Uuid, c: AzureConnection) -> ApiResult<()> {
         guard(state)
             .map_err(|e| ApiError::bad_request(format!("Unable to validate connection: {e}")))?;
         AzureClient::new(state.provider_http.clone(), c, state.azure.clone())

@@ -25,6 +25,7 @@ impl ConnectionType for LdapApp {
     /// Binds as the connection's principal, over TLS (StartTLS for ldap://).
     async fn validate(
         state: &AppState,
+        _org: uuid::Uuid,
         _method: &str,
         input: &LdapConnectionInput,
     ) -> ApiResult<LdapConnection> {
@@ -36,7 +37,7 @@ impl ConnectionType for LdapApp {
     }
 
     /// Binds with saved credentials (the console's "Check").
-    async fn check(state: &AppState, c: LdapConnection) -> ApiResult<()> {
+    async fn check(state: &AppState, _org: uuid::Uuid, c: LdapConnection) -> ApiResult<()> {
         check_bind(&c, &c.dn, &c.password, state.allow_internal_urls)
             .await
             .map_err(unable_to_validate)

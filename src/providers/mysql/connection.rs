@@ -140,6 +140,7 @@ impl ConnectionType for MysqlApp {
     /// message never holds the password.
     async fn validate(
         state: &AppState,
+        _org: uuid::Uuid,
         _method: &str,
         input: &SqlConnectionInput,
     ) -> ApiResult<SqlConnection> {
@@ -151,7 +152,7 @@ impl ConnectionType for MysqlApp {
     }
 
     /// Logs in with saved credentials and runs `SELECT 1` (the console's "Check").
-    async fn check(state: &AppState, c: SqlConnection) -> ApiResult<()> {
+    async fn check(state: &AppState, _org: uuid::Uuid, c: SqlConnection) -> ApiResult<()> {
         check_login(&c, &c.username, &c.password, state.allow_internal_urls)
             .await
             .map_err(unable_to_validate)

@@ -42,6 +42,7 @@ impl ConnectionType for OktaApp {
 
     async fn validate(
         state: &AppState,
+        org: uuid::Uuid,
         _method: &str,
         input: &OktaConnectionInput,
     ) -> ApiResult<OktaConnection> {
@@ -49,11 +50,11 @@ impl ConnectionType for OktaApp {
             instance_url: instance_url(state, &input.instance_url).await?,
             api_token: input.api_token.trim().to_string().into(),
         };
-        Self::check(state, c.clone()).await?;
+        Self::check(state, org, c.clone()).await?;
         Ok(c)
     }
 
-    async fn check(state: &AppState, c: OktaConnection) -> ApiResult<()> {
+    async fn check(state: &AppState, _org: uuid::Uuid, c: OktaConnection) -> ApiResult<()> {
         crate::providers::url_guard::check_literal(&c.instance_url, state.allow_internal_urls)
             .map_err(|e| ApiError::bad_request(format!("Unable to validate connection: {e}")))?;
         let client = OktaClient::new(state.provider_http.clone(), c);

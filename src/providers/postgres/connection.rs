@@ -144,6 +144,7 @@ impl ConnectionType for PostgresApp {
     /// and runs `SELECT 1`, as Infisical does; the message never holds the password.
     async fn validate(
         state: &AppState,
+        _org: uuid::Uuid,
         _method: &str,
         input: &SqlConnectionInput,
     ) -> ApiResult<PostgresConnection> {
@@ -160,7 +161,7 @@ impl ConnectionType for PostgresApp {
     }
 
     /// Logs in with saved credentials and runs `SELECT 1` (the console's "Check").
-    async fn check(state: &AppState, c: PostgresConnection) -> ApiResult<()> {
+    async fn check(state: &AppState, _org: uuid::Uuid, c: PostgresConnection) -> ApiResult<()> {
         c.check_login(&c.username, &c.password, state.allow_internal_urls)
             .await
             .map_err(unable_to_validate)

@@ -27,6 +27,7 @@ impl ConnectionType for RedisApp {
     /// message never holds the password.
     async fn validate(
         state: &AppState,
+        _org: uuid::Uuid,
         _method: &str,
         input: &RedisConnectionInput,
     ) -> ApiResult<RedisConnection> {
@@ -43,7 +44,7 @@ impl ConnectionType for RedisApp {
     }
 
     /// Logs in (AUTH) with saved credentials (the console's "Check").
-    async fn check(state: &AppState, c: RedisConnection) -> ApiResult<()> {
+    async fn check(state: &AppState, _org: uuid::Uuid, c: RedisConnection) -> ApiResult<()> {
         check_login(
             &c,
             &c.username,

@@ -65,6 +65,7 @@ impl ConnectionType for SalesforceApp {
     /// Checks the URL and gets a token with the credentials.
     async fn validate(
         state: &AppState,
+        _org: uuid::Uuid,
         _method: &str,
         input: &SalesforceCredentialsInput,
     ) -> ApiResult<SalesforceCredentials> {
@@ -90,7 +91,7 @@ impl ConnectionType for SalesforceApp {
     }
 
     /// Gets a token with saved credentials (the console's "Check").
-    async fn check(state: &AppState, c: SalesforceCredentials) -> ApiResult<()> {
+    async fn check(state: &AppState, _org: uuid::Uuid, c: SalesforceCredentials) -> ApiResult<()> {
         crate::providers::url_guard::check_literal(&c.instance_url, state.allow_internal_urls)
             .map_err(|e| {
                 ApiError::bad_request(format!("The app connection cannot be used: {e}"))
