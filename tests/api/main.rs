@@ -31,7 +31,7 @@ mod ldap;
 mod ldap_server;
 mod leaks;
 mod mock_salesforce;
-#[cfg(feature = "aws")]
+#[cfg(all(feature = "aws", feature = "crash-points"))]
 mod moto;
 #[cfg(feature = "crash-points")]
 mod mysql;
