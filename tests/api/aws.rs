@@ -416,6 +416,14 @@ async fn a_run_resumed_after_a_lost_create_answer_deletes_its_orphan() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     suite::assert_converged(&a, &id, "resumed").await;
+    let runs = a.app().get(&format!("{BASE}/{id}/runs"), a.token()).await;
+    assert_eq!(
+        runs.body["runs"][0]["outcome"], "succeeded",
+        "{}",
+        runs.body
+    );
+    let (_, active) = suite::generated(&a, &id).await;
+    assert_eq!(active, 1, "the resumed run published a new key");
     assert!(
         !moto::works(&orphan, &orphan_secret).await,
         "the orphan is gone"
@@ -428,4 +436,29 @@ async fn a_run_resumed_after_a_lost_create_answer_deletes_its_orphan() {
     expected.sort();
     assert_eq!(held, expected);
     restarted.stop().await;
+}
+
+#[tokio::test]
+async fn a_fault_before_and_after_every_aws_call_keeps_the_invariants() {
+    // The server reaches moto through a proxy that fails chosen calls; the test's own checks
+    // go to moto directly.
+    let proxy = crate::aws_proxy::FaultProxy::start(&moto::moto().url).await;
+    let url = fresh_database().await;
+    let mut options = test_options();
+    options.aws.endpoint = Some(proxy.url.clone());
+    let app = spawn_server(&url, rotary::crypto::Key::generate(), options, false).await;
+    let a = Aws::on(app, &url).await;
+    let id = suite::create(&a, "faults").await;
+    suite::a_fault_at_any_provider_call_keeps_the_invariants(
+        &a,
+        &id,
+        &[
+            "ListAccessKeys",
+            "DeleteAccessKey",
+            "CreateAccessKey",
+            "GetCallerIdentity",
+        ],
+        |rule| proxy.rule(rule),
+    )
+    .await;
 }

@@ -7,6 +7,8 @@ mod auth;
 mod auth0;
 #[cfg(all(feature = "aws", feature = "crash-points"))]
 mod aws;
+#[cfg(all(feature = "aws", feature = "crash-points"))]
+mod aws_proxy;
 #[cfg(feature = "crash-points")]
 mod azure;
 mod cache;
