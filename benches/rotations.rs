@@ -39,6 +39,12 @@
 //! Graph in this process (its URL given to the servers as ROTARY_AZURE_LOGIN_URL and
 //! ROTARY_AZURE_GRAPH_URL), one app registration per rotation.
 //!
+//! `--aws 1` rotates `aws-iam-user-secret` against moto's AWS server (ROTARY_TEST_AWS_URL and
+//! ROTARY_TEST_AWS_ADMIN from `scripts/with-moto.sh`, as `scripts/bench-rotations.sh aws` runs
+//! it) through the tests' fault proxy, which adds `--latency-ms` to every call; one IAM user per
+//! rotation. Then moto alone replays a rotation's calls (three ListAccessKeys, a
+//! CreateAccessKey, a GetCallerIdentity) from as many clients.
+//!
 //! `--ldap 1` rotates `ldap-password` (open-ldap, connection-principal) against a throwaway
 //! slapd it starts (the tests' `ldap_server.rs`, over ldaps:// with a test CA; run it under
 //! `scripts/with-slapd.sh`, as `scripts/bench-rotations.sh ldap` does), one account per
@@ -59,6 +65,13 @@ mod ldap_server;
 #[allow(dead_code)]
 #[path = "../tests/api/test_cert.rs"]
 mod test_cert;
+// moto's helpers and the fault proxy that adds latency in front of it.
+#[allow(dead_code)]
+#[path = "../tests/api/aws_proxy.rs"]
+mod aws_proxy;
+#[allow(dead_code)]
+#[path = "../tests/api/moto.rs"]
+mod moto;
 
 struct Args {
     rotations: usize,
@@ -81,6 +94,8 @@ struct Args {
     auth0: bool,
     /// Rotate `azure-client-secret` against a mock of Microsoft in this process.
     azure: bool,
+    /// Rotate `aws-iam-user-secret` against moto (scripts/with-moto.sh).
+    aws: bool,
 }
 
 fn args() -> Args {
@@ -98,6 +113,7 @@ fn args() -> Args {
         okta: false,
         auth0: false,
         azure: false,
+        aws: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -123,6 +139,7 @@ fn args() -> Args {
             "--okta" => a.okta = value != 0,
             "--auth0" => a.auth0 = value != 0,
             "--azure" => a.azure = value != 0,
+            "--aws" => a.aws = value != 0,
             _ => panic!("unknown flag {flag}; see benches/rotations.rs"),
         }
     }
@@ -141,12 +158,21 @@ impl Drop for Server {
     }
 }
 
-fn start_server(database_url: &str, root_key: &str, a: &Args, azure: Option<&str>) -> Server {
+fn start_server(
+    database_url: &str,
+    root_key: &str,
+    a: &Args,
+    azure: Option<&str>,
+    aws: Option<&str>,
+) -> Server {
     let mut command = Command::new(env!("CARGO_BIN_EXE_rotary"));
     if let Some(url) = azure {
         command
             .env("ROTARY_AZURE_LOGIN_URL", url)
             .env("ROTARY_AZURE_GRAPH_URL", url);
+    }
+    if let Some(url) = aws {
+        command.env("ROTARY_AWS_ENDPOINT_URL", url);
     }
     let mut child = command
         .args([
@@ -282,8 +308,22 @@ async fn main() {
         None
     };
     let azure_url = azure.as_ref().map(|(_, url)| url.clone());
+    let aws = if a.aws {
+        Some(aws_proxy::FaultProxy::start(&moto::moto().url).await)
+    } else {
+        None
+    };
+    let aws_url = aws.as_ref().map(|p| p.url.clone());
     let servers: Vec<Server> = (0..a.replicas)
-        .map(|_| start_server(&database_url, &root_key, &a, azure_url.as_deref()))
+        .map(|_| {
+            start_server(
+                &database_url,
+                &root_key,
+                &a,
+                azure_url.as_deref(),
+                aws_url.as_deref(),
+            )
+        })
         .collect();
     let base = servers[0].base.clone();
     let http = reqwest::Client::new();
@@ -333,7 +373,12 @@ async fn main() {
     } else {
         None
     };
-    let (kind, bodies) = if let Some((mock, _)) = &azure {
+    let (kind, bodies) = if aws.is_some() {
+        (
+            "aws-iam-user-secret",
+            aws_rotations(&http, &base, &token, &project, &a).await,
+        )
+    } else if let Some((mock, _)) = &azure {
         (
             "azure-client-secret",
             azure_rotations(&http, &base, &token, &project, mock, &a).await,
@@ -406,6 +451,11 @@ async fn main() {
     }
     if let Some((mock, _)) = &azure {
         mock.directory().knobs.latency_ms = a.latency_ms;
+    }
+    if let Some(proxy) = &aws {
+        proxy
+            .latency_ms
+            .store(a.latency_ms, std::sync::atomic::Ordering::Relaxed);
     }
     // ROTARY_PG_OPTIONS='-c shared_preload_libraries=pg_stat_statements' makes the benchmark
     // print the statements that cost Postgres the most during the burst.
@@ -508,6 +558,9 @@ async fn main() {
     }
     if let Some(server) = &directory {
         ldap_floor(&a, server).await;
+    }
+    if a.aws {
+        aws_floor(&a).await;
     }
     if statements {
         let top: Vec<(i64, f64, String)> = sqlx::query_as(
@@ -1028,6 +1081,95 @@ async fn azure_rotations(
             })
         })
         .collect()
+}
+
+/// AWS rotations: `--connections` access-key connections (principals with Infisical's
+/// documented permissions), one IAM user per rotation, all in moto.
+async fn aws_rotations(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    project: &Value,
+    a: &Args,
+) -> Vec<Value> {
+    let mut connections = Vec::new();
+    for c in 0..a.connections {
+        let (_, id, secret) = moto::principal("bench-rotary", moto::MANAGER_POLICY).await;
+        let body = json!({"name": format!("aws-{c}"), "method": "access-key", "projectId": project,
+            "credentials": {"accessKeyId": id, "secretAccessKey": secret}});
+        let made = call(
+            http,
+            format!("{base}/api/v1/app-connections/aws"),
+            Some(token),
+            body,
+        )
+        .await;
+        connections.push(made["appConnection"]["id"].clone());
+    }
+    let mut bodies = Vec::new();
+    for i in 0..a.rotations {
+        let user = moto::user("bench").await;
+        bodies.push(json!({
+            "name": format!("rotation-{i}"), "projectId": project,
+            "connectionId": connections[i % a.connections], "environment": "dev",
+            "secretPath": "/", "isAutoRotationEnabled": true, "rotationInterval": 30,
+            "parameters": {"userName": user},
+            "secretsMapping": {"accessKeyId": format!("KEY_ID_{i}"), "secretAccessKey": format!("KEY_SECRET_{i}")}
+        }));
+    }
+    bodies
+}
+
+/// moto alone: `--concurrency` clients replaying the calls of the burst's rotations (a first
+/// scheduled rotation: the user's keys listed three times, a key created, GetCallerIdentity
+/// signed with it), each on a user of its own, for ten seconds. Each client then deletes the
+/// key outside its timed part, so the user never reaches IAM's two keys.
+async fn aws_floor(a: &Args) {
+    let clients = a.concurrency;
+    let mut users = Vec::new();
+    for _ in 0..clients {
+        let user = moto::user("floor").await;
+        moto::add_key(&user).await;
+        users.push(user);
+    }
+    let (_, id, secret) = moto::principal("floor-rotary", moto::MANAGER_POLICY).await;
+    let until = Instant::now() + Duration::from_secs(10);
+    let mut set = tokio::task::JoinSet::new();
+    for user in users {
+        let iam = moto::iam((&id, &secret));
+        set.spawn(async move {
+            let (mut done, mut busy) = (0u64, Duration::ZERO);
+            while Instant::now() < until {
+                let started = Instant::now();
+                for _ in 0..3 {
+                    iam.list_access_keys()
+                        .user_name(&user)
+                        .send()
+                        .await
+                        .unwrap();
+                }
+                let out = iam
+                    .create_access_key()
+                    .user_name(&user)
+                    .send()
+                    .await
+                    .unwrap();
+                let key = out.access_key().unwrap();
+                assert!(moto::works(key.access_key_id(), key.secret_access_key()).await);
+                busy += started.elapsed();
+                done += 1;
+                iam.delete_access_key()
+                    .user_name(&user)
+                    .access_key_id(key.access_key_id())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            done as f64 / busy.as_secs_f64()
+        });
+    }
+    let rate: f64 = set.join_all().await.into_iter().sum();
+    println!("moto alone, a rotation's 5 calls from {clients} clients: {rate:.0} rotations/s");
 }
 
 /// The connection `ldap-password` rotations use: the manager over ldaps:// with the test CA.

@@ -247,3 +247,117 @@ async fn revoke_removes_every_secret_the_rotation_holds() {
         "the app's own secret is not the rotation's"
     );
 }
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_certificate_method_gets_tokens_with_a_signed_client_assertion() {
+    let a = world().await;
+    let (app, token) = (&a.app, &a.token);
+    let (cert, key) = (
+        fixture("azure-test-cert-1.pem"),
+        fixture("azure-test-key-1.pem"),
+    );
+    let (other_cert, other_key) = (
+        fixture("azure-test-cert-2.pem"),
+        fixture("azure-test-key-2.pem"),
+    );
+    // The certificate is uploaded to the connection's own app registration.
+    {
+        let mut d = a.mock.directory();
+        let manager = d.tenants[&a.tenant]
+            .iter()
+            .find(|x| x.app_id == a.manager.0)
+            .unwrap()
+            .id;
+        d.add_certificate(a.tenant, manager, &cert);
+    }
+    let body = |name: &str, cert: &str, key: &str| {
+        json!({"name": name, "method": "certificate", "projectId": a.project,
+               "credentials": {"tenantId": a.tenant, "clientId": a.manager.0,
+                               "certificateBody": cert, "privateKey": key}})
+    };
+    // A certificate the app registration does not have: Entra ID's refusal.
+    let r = app
+        .post(CONNECTIONS, token, body("other", &other_cert, &other_key))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let message = r.body["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(
+            "Failed to get access token: AADSTS700027: Client assertion contains an invalid signature. [Reason - The key was not found."
+        ),
+        "{message}"
+    );
+    // Refused before any call: a key that is not the certificate's, a key that is not one.
+    let r = app
+        .post(CONNECTIONS, token, body("mixed", &cert, &other_key))
+        .await;
+    assert_error(
+        &r,
+        400,
+        "BadRequest",
+        json!("The private key does not belong to the certificate: give the key the certificate was made for"),
+    );
+    let r = app
+        .post(CONNECTIONS, token, body("junk", &cert, "not a key"))
+        .await;
+    assert_error(
+        &r,
+        400,
+        "BadRequest",
+        json!("Invalid private key format provided. Expected PEM format private key."),
+    );
+    let r = app
+        .post(
+            CONNECTIONS,
+            token,
+            body("no-cert", "not a certificate", &key),
+        )
+        .await;
+    assert_error(
+        &r,
+        400,
+        "BadRequest",
+        json!("Invalid certificate format provided. Expected PEM format certificate."),
+    );
+    let mut missing = body("missing", &cert, &key);
+    missing["credentials"]
+        .as_object_mut()
+        .unwrap()
+        .remove("privateKey");
+    let r = app.post(CONNECTIONS, token, missing).await;
+    assert_error(
+        &r,
+        422,
+        "ValidationFailure",
+        json!([{"code": "invalid_type", "path": ["credentials", "privateKey"], "message": "Required"}]),
+    );
+    // The uploaded certificate and its key: saved, shown without either.
+    let r = app
+        .post(CONNECTIONS, token, body("cert", &cert, &key))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["appConnection"]["method"], "certificate");
+    assert_eq!(
+        r.body["appConnection"]["credentials"],
+        json!({"tenantId": a.tenant, "clientId": a.manager.0})
+    );
+    assert!(!r.body.to_string().contains("PRIVATE KEY"));
+    let connection = r.body["appConnection"]["id"].as_str().unwrap().to_string();
+    // A rotation through it: Graph accepts the token the assertion got.
+    let mut rotation = a.body("through-a-certificate");
+    rotation["connectionId"] = json!(connection);
+    let r = app.post(BASE, token, rotation).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let id = r.body["secretRotation"]["id"].as_str().unwrap().to_string();
+    suite::assert_converged(&a, &id, "through a certificate").await;
+    assert_eq!(suite::rotate(&a, &id).await.status, 200);
+    suite::assert_converged(&a, &id, "rotated through a certificate").await;
+}

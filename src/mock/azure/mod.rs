@@ -12,9 +12,16 @@
 //! …/removePassword`, errors `{error: {code, message, innerError}}`:
 //! `Request_ResourceNotFound`, `Authorization_RequestDenied`, `InvalidAuthenticationToken`).
 //! Eventual consistency: a new secret is refused by the token endpoint for
-//! `new_secret_delay_ms` (0 by default), as Entra ID takes a while to replicate one. Not
-//! modelled: certificates and client assertions, delegated (user) tokens, throttling (a fault
-//! rule gives a 429), `$select`/`$filter`, owners and `Application.ReadWrite.OwnedBy`.
+//! `new_secret_delay_ms` (0 by default), as Entra ID takes a while to replicate one.
+//! Certificate credentials ("Microsoft identity platform application authentication
+//! certificate credentials"): an app's uploaded certificates (`add_certificate`), and a
+//! `client_assertion` JWT checked as Entra ID does: the certificate its `x5t` names, the RS256
+//! signature by that certificate's key, `aud` = this token endpoint, `iss` = `sub` = the
+//! client id, `nbf`/`exp` around now (AADSTS50027 malformed, 700027 signature or unknown key,
+//! 700021 client id, 700023 audience, 700024 time range). Not modelled: `jti` replay, `x5c`,
+//! PS256 and managing certificates through Graph (`keyCredentials`), delegated (user) tokens,
+//! throttling (a fault rule gives a 429), `$select`/`$filter`, owners and
+//! `Application.ReadWrite.OwnedBy`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -63,6 +70,9 @@ pub struct Application {
     /// How long its new secrets are refused (beside the `new_secret_delay_ms` knob).
     #[serde(skip)]
     pub new_secret_delay_ms: u64,
+    /// Uploaded certificates: (x5t, DER).
+    #[serde(skip)]
+    pub certificates: Vec<(String, Vec<u8>)>,
 }
 
 #[derive(Default, Clone, Serialize, Deserialize)]
@@ -148,10 +158,25 @@ impl Directory {
             }],
             may_manage_apps,
             new_secret_delay_ms: 0,
+            certificates: Vec::new(),
         };
         let ids = (app.id, app.app_id);
         self.tenants.entry(tenant).or_default().push(app);
         (ids.0, ids.1, secret)
+    }
+
+    /// Uploads a PEM certificate to an app registration (as the portal does): its `x5t`.
+    pub fn add_certificate(&mut self, tenant: Uuid, object_id: Uuid, pem: &str) -> String {
+        let der =
+            crate::providers::azure::assertion::certificate_der(pem).expect("a PEM certificate");
+        let x5t = crate::providers::azure::assertion::thumbprint(&der);
+        let app = self
+            .tenants
+            .get_mut(&tenant)
+            .and_then(|apps| apps.iter_mut().find(|a| a.id == object_id))
+            .expect("the app registration");
+        app.certificates.push((x5t.clone(), der));
+        x5t
     }
 
     pub fn app(&self, tenant: Uuid, object_id: Uuid) -> Option<&Application> {
@@ -252,7 +277,7 @@ impl Mock for MockAzure {
     fn handle(&self, req: &Req, op: &str) -> Reply {
         let mut d = self.directory();
         if op == "token" {
-            return token(&mut d, req);
+            return token(&mut d, req, &self.0.base);
         }
         let bearer = req
             .header("authorization")
@@ -472,7 +497,7 @@ fn app_json(a: &Application) -> Value {
 }
 
 /// `POST /{tenant}/oauth2/v2.0/token`: the client-credentials grant with a client secret.
-fn token(d: &mut Directory, req: &Req) -> Reply {
+fn token(d: &mut Directory, req: &Req, base: &str) -> Reply {
     let form = decode_form(&String::from_utf8_lossy(&req.body));
     let get = |k: &str| form.get(k).cloned().unwrap_or_default();
     let raw_tenant = segments(&req.path)
@@ -506,6 +531,13 @@ fn token(d: &mut Directory, req: &Req) -> Reply {
     else {
         return token_error(400, "unauthorized_client", 700016, &format!("Application with identifier '{client_id}' was not found in the directory '{tenant}'."));
     };
+    if form.contains_key("client_assertion_type") || form.contains_key("client_assertion") {
+        let audience = format!("{}/{tenant}/oauth2/v2.0/token", base);
+        if let Err((code, text)) = check_assertion(&app, &form, &client_id, &audience) {
+            return token_error(401, "invalid_client", code, &text);
+        }
+        return issue_token(d, tenant, &app);
+    }
     let secret = get("client_secret");
     if !d.authenticates(tenant, &client_id, &secret) {
         let expired = app
@@ -523,6 +555,11 @@ fn token(d: &mut Directory, req: &Req) -> Reply {
             token_error(401, "invalid_client", 7000215, &format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'."))
         };
     }
+    issue_token(d, tenant, &app)
+}
+
+/// A Graph access token for `app`.
+fn issue_token(d: &mut Directory, tenant: Uuid, app: &Application) -> Reply {
     let access = format!("eyJ0{}", Uuid::new_v4().simple());
     d.tokens.insert(
         access.clone(),
@@ -537,4 +574,162 @@ fn token(d: &mut Directory, req: &Req) -> Reply {
         200,
         json!({"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": access}),
     )
+}
+
+/// Entra ID's checks of a certificate credential's client assertion: the AADSTS code and text
+/// of the first that fails.
+fn check_assertion(
+    app: &Application,
+    form: &std::collections::BTreeMap<String, String>,
+    client_id: &str,
+    audience: &str,
+) -> Result<(), (u32, String)> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let malformed = || (50027, "JWT token is invalid or malformed.".to_string());
+    if form.get("client_assertion_type").map(String::as_str)
+        != Some(crate::providers::azure::assertion::ASSERTION_TYPE)
+    {
+        return Err((
+            50027,
+            "The client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer.".into(),
+        ));
+    }
+    let jwt = form.get("client_assertion").ok_or_else(malformed)?;
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let [header, claims, signature] = parts.as_slice() else {
+        return Err(malformed());
+    };
+    let decode = |part: &str| -> Result<Vec<u8>, (u32, String)> {
+        URL_SAFE_NO_PAD.decode(part).map_err(|_| malformed())
+    };
+    let header: Value = serde_json::from_slice(&decode(header)?).map_err(|_| malformed())?;
+    let claims_json: Value = serde_json::from_slice(&decode(claims)?).map_err(|_| malformed())?;
+    let signature = decode(signature)?;
+    if header["alg"] != "RS256" {
+        return Err(malformed());
+    }
+    let x5t = header["x5t"].as_str().unwrap_or_default();
+    let Some((_, der)) = app.certificates.iter().find(|(t, _)| t == x5t) else {
+        return Err((700027, format!("Client assertion contains an invalid signature. [Reason - The key was not found., Thumbprint of key used by client: '{x5t}']")));
+    };
+    let cert_der = rustls_pki_types::CertificateDer::from(der.as_slice());
+    let cert = webpki::EndEntityCert::try_from(&cert_der).map_err(|_| malformed())?;
+    let signed = &jwt[..jwt.rfind('.').unwrap_or(0)];
+    if cert
+        .verify_signature(
+            webpki::ring::RSA_PKCS1_2048_8192_SHA256,
+            signed.as_bytes(),
+            &signature,
+        )
+        .is_err()
+    {
+        return Err((700027, "Client assertion contains an invalid signature. [Reason - The provided signature value did not match the expected signature value.]".into()));
+    }
+    if claims_json["iss"] != client_id || claims_json["sub"] != client_id {
+        return Err((
+            700021,
+            "Client assertion application identifier doesn't match 'client_id' parameter.".into(),
+        ));
+    }
+    if claims_json["aud"] != audience {
+        return Err((
+            700023,
+            "Client assertion audience claim does not match Realm issuer.".into(),
+        ));
+    }
+    let now = Utc::now().timestamp();
+    let nbf = claims_json["nbf"].as_i64().unwrap_or(i64::MAX);
+    let exp = claims_json["exp"].as_i64().unwrap_or(0);
+    // Entra ID allows five minutes of clock skew.
+    if nbf > now + 300 || exp <= now - 300 {
+        return Err((
+            700024,
+            "Client assertion is not within its valid time range.".into(),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::azure::assertion::{ClientCertificate, ASSERTION_TYPE};
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+
+    const CERT: &str = include_str!("../../../tests/fixtures/azure-test-cert-1.pem");
+    const KEY: &str = include_str!("../../../tests/fixtures/azure-test-key-1.pem");
+    const OTHER_CERT: &str = include_str!("../../../tests/fixtures/azure-test-cert-2.pem");
+    const OTHER_KEY: &str = include_str!("../../../tests/fixtures/azure-test-key-2.pem");
+    const AUD: &str = "http://login.test/t/oauth2/v2.0/token";
+
+    fn app() -> Application {
+        let der = crate::providers::azure::assertion::certificate_der(CERT).unwrap();
+        Application {
+            id: Uuid::new_v4(),
+            app_id: Uuid::new_v4(),
+            display_name: "app".into(),
+            passwords: vec![],
+            may_manage_apps: true,
+            new_secret_delay_ms: 0,
+            certificates: vec![(crate::providers::azure::assertion::thumbprint(&der), der)],
+        }
+    }
+
+    fn form(jwt: &str) -> std::collections::BTreeMap<String, String> {
+        [
+            (
+                "client_assertion_type".to_string(),
+                ASSERTION_TYPE.to_string(),
+            ),
+            ("client_assertion".to_string(), jwt.to_string()),
+        ]
+        .into_iter()
+        .collect()
+    }
+
+    #[test]
+    fn an_assertion_is_checked_as_entra_id_checks_it() {
+        let app = app();
+        let id = app.app_id.to_string();
+        let good = ClientCertificate::parse(CERT, KEY)
+            .unwrap()
+            .assertion(&id, AUD)
+            .unwrap();
+        assert_eq!(check_assertion(&app, &form(&good), &id, AUD), Ok(()));
+        let code = |jwt: &str, id: &str, aud: &str| {
+            check_assertion(&app, &form(jwt), id, aud).unwrap_err().0
+        };
+        assert_eq!(code(&good, &id, "http://elsewhere/token"), 700023);
+        assert_eq!(code(&good, &Uuid::new_v4().to_string(), AUD), 700021);
+        assert_eq!(code("a.b", &id, AUD), 50027);
+        // Another certificate's assertion: its key is not the app's.
+        let other = ClientCertificate::parse(OTHER_CERT, OTHER_KEY)
+            .unwrap()
+            .assertion(&id, AUD)
+            .unwrap();
+        assert_eq!(code(&other, &id, AUD), 700027);
+        // Signed by the other key under the app certificate's x5t; and changed claims.
+        let parts: Vec<&str> = other.split('.').collect();
+        let header = URL_SAFE_NO_PAD.encode(
+            json!({"alg": "RS256", "typ": "JWT", "x5t": app.certificates[0].0}).to_string(),
+        );
+        assert_eq!(
+            code(&format!("{header}.{}.{}", parts[1], parts[2]), &id, AUD),
+            700027
+        );
+        let good_parts: Vec<&str> = good.split('.').collect();
+        let claims = URL_SAFE_NO_PAD.encode(
+            json!({"aud": AUD, "iss": id, "sub": id, "nbf": 0, "exp": i64::MAX}).to_string(),
+        );
+        assert_eq!(
+            code(
+                &format!("{}.{claims}.{}", good_parts[0], good_parts[2]),
+                &id,
+                AUD
+            ),
+            700027
+        );
+    }
 }

@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 
 use crate::config::AzureEndpoints;
 use crate::mock::azure::GRAPH_SCOPE;
+use crate::providers::azure::assertion::{ClientCertificate, ASSERTION_TYPE};
 use crate::providers::azure::wire::AzureConnection;
 use crate::providers::http_failure::HttpFailure;
 use crate::rotation::provider::StepError;
@@ -90,31 +91,74 @@ impl AzureClient {
         }
     }
 
-    async fn grant(
+    fn token_endpoint(&self) -> String {
+        format!(
+            "{}/{}/oauth2/v2.0/token",
+            self.endpoints.login, self.connection.tenant_id
+        )
+    }
+
+    /// A client-credentials token request: `client_id`, the scope, and its proof (a secret,
+    /// or a signed assertion).
+    async fn token_request(
         &self,
         client_id: &str,
-        secret: &SecretString,
+        proof: &[(&str, &str)],
     ) -> Result<reqwest::Response, HttpFailure> {
+        let mut form = vec![
+            ("grant_type", "client_credentials"),
+            ("client_id", client_id),
+            ("scope", GRAPH_SCOPE),
+        ];
+        form.extend_from_slice(proof);
         self.http
-            .post(format!(
-                "{}/{}/oauth2/v2.0/token",
-                self.endpoints.login, self.connection.tenant_id
-            ))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", client_id),
-                ("client_secret", secret.expose_secret()),
-                ("scope", GRAPH_SCOPE),
-            ])
+            .post(self.token_endpoint())
+            .form(&form)
             .send()
             .await
             .map_err(|e| HttpFailure::transport("Microsoft", &e))
     }
 
-    /// A Graph token for the connection's own app registration.
+    async fn grant(
+        &self,
+        client_id: &str,
+        secret: &SecretString,
+    ) -> Result<reqwest::Response, HttpFailure> {
+        self.token_request(client_id, &[("client_secret", secret.expose_secret())])
+            .await
+    }
+
+    /// A Graph token for the connection's own app registration: with its secret, or with an
+    /// assertion signed by its certificate's key.
     pub async fn fetch_token(&self) -> Result<(SecretString, Instant), HttpFailure> {
         let c = &self.connection;
-        let r = self.grant(&c.client_id, &c.client_secret).await?;
+        let r = match (&c.certificate, &c.client_secret) {
+            (Some(cert), _) => {
+                let signer = ClientCertificate::parse(&cert.body, cert.private_key.expose_secret())
+                    .map_err(HttpFailure::unanswered)?;
+                let assertion = signer
+                    .assertion(&c.client_id, &self.token_endpoint())
+                    .map_err(HttpFailure::unanswered)?;
+                self.token_request(
+                    &c.client_id,
+                    &[
+                        ("client_assertion_type", ASSERTION_TYPE),
+                        ("client_assertion", &assertion),
+                    ],
+                )
+                .await?
+            }
+            (None, Some(secret)) => self.grant(&c.client_id, secret).await?,
+            (None, None) => {
+                return Err(HttpFailure {
+                    status: Some(400),
+                    code: None,
+                    message:
+                        "the connection has neither a client secret nor a certificate: edit it"
+                            .into(),
+                })
+            }
+        };
         if !r.status().is_success() {
             let f = failure(r).await;
             return Err(HttpFailure {

@@ -1,9 +1,10 @@
 //! The `azure-client-secrets` app connection. `client-secret`: a tenant, and an app
 //! registration's client id and secret with Graph's `Application.ReadWrite.All`, checked by
-//! getting a Graph token (as Infisical). `oauth` needs an OAuth app registration of the
-//! server's own and a redirect back to it, which this server does not have: a clear 400.
-//! `certificate` is not built yet. Each connection's client is shared by its runs, so they
-//! reuse its token; and the clients helper.
+//! getting a Graph token (as Infisical). `certificate`: the same app registration's
+//! certificate and private key instead of a secret, the token requested with a signed client
+//! assertion (`assertion.rs`). `oauth` needs an OAuth app registration of the server's own and
+//! a redirect back to it, which this server does not have: a clear 400. Each connection's
+//! client is shared by its runs, so they reuse its token; and the clients helper.
 
 use std::sync::Arc;
 
@@ -18,8 +19,9 @@ use crate::auth::Auth;
 use crate::connections::types::ConnectionType;
 use crate::error::{ApiError, ApiResult, ErrorBody, Issue};
 use crate::http::extract::ApiPath;
+use crate::providers::azure::assertion::ClientCertificate;
 use crate::providers::azure::client::AzureClient;
-use crate::providers::azure::wire::{AzureConnection, AzureConnectionInput};
+use crate::providers::azure::wire::{AzureCertificate, AzureConnection, AzureConnectionInput};
 use crate::rotation::provider::{StepError, StepResult};
 use crate::state::AppState;
 use crate::store::app_connections::ConnectionRow;
@@ -27,6 +29,7 @@ use crate::store::app_connections::ConnectionRow;
 pub const APP: &str = "azure-client-secrets";
 pub const CLIENT_SECRET: &str = "client-secret";
 pub const OAUTH: &str = "oauth";
+pub const CERTIFICATE: &str = "certificate";
 
 pub struct AzureApp;
 
@@ -47,7 +50,7 @@ fn required(field: &str) -> ApiError {
 impl ConnectionType for AzureApp {
     const APP: &'static str = APP;
     const NAME: &'static str = "Azure Client Secrets";
-    const METHODS: &'static [&'static str] = &[CLIENT_SECRET, OAUTH];
+    const METHODS: &'static [&'static str] = &[CLIENT_SECRET, CERTIFICATE, OAUTH];
 
     type Input = AzureConnectionInput;
     type Credentials = AzureConnection;
@@ -60,21 +63,43 @@ impl ConnectionType for AzureApp {
     ) -> ApiResult<AzureConnection> {
         if method == OAUTH {
             return Err(ApiError::bad_request(
-                "The oauth method needs an Azure OAuth app registration of this server's own (its client id and secret, and a redirect URI back to it), which this server does not have: use the client-secret method with an app registration that has Microsoft Graph's Application.ReadWrite.All",
+                "The oauth method needs an Azure OAuth app registration of this server's own (its client id and secret, and a redirect URI back to it), which this server does not have: use the client-secret or certificate method with an app registration that has Microsoft Graph's Application.ReadWrite.All",
             ));
         }
         let client_id = input
             .client_id
             .as_deref()
             .ok_or_else(|| required("clientId"))?;
-        let secret = input
-            .client_secret
-            .as_deref()
-            .ok_or_else(|| required("clientSecret"))?;
+        let (client_secret, certificate) = if method == CERTIFICATE {
+            let body = input
+                .certificate_body
+                .as_deref()
+                .ok_or_else(|| required("certificateBody"))?;
+            let key = input
+                .private_key
+                .as_deref()
+                .ok_or_else(|| required("privateKey"))?;
+            // Checked here, before any call: a PEM certificate and the PKCS#8 key that is its.
+            ClientCertificate::parse(body, key).map_err(ApiError::bad_request)?;
+            (
+                None,
+                Some(AzureCertificate {
+                    body: body.trim().to_string(),
+                    private_key: key.trim().to_string().into(),
+                }),
+            )
+        } else {
+            let secret = input
+                .client_secret
+                .as_deref()
+                .ok_or_else(|| required("clientSecret"))?;
+            (Some(secret.to_string().into()), None)
+        };
         let c = AzureConnection {
             tenant_id: input.tenant_id.trim().to_lowercase(),
             client_id: client_id.trim().to_lowercase(),
-            client_secret: secret.to_string().into(),
+            client_secret,
+            certificate,
         };
         Self::check(state, org, c.clone()).await?;
         Ok(c)

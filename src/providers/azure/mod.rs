@@ -6,6 +6,7 @@
 //! `ROTARY_AZURE_GRAPH_URL`) so that a mock can stand in.
 
 pub mod api;
+pub mod assertion;
 pub mod client;
 pub mod connection;
 pub mod rotation;

@@ -21,8 +21,9 @@ fn uuid_rule(value: &str) -> Result<(), ValidationError> {
 }
 
 /// The `credentials` of an `azure-client-secrets` connection. `client-secret`: `tenantId`,
-/// `clientId`, `clientSecret`; `oauth` (`code`, `tenantId`) needs an OAuth app registration of
-/// the server's own, which Rotary does not have.
+/// `clientId`, `clientSecret`; `certificate`: `tenantId`, `clientId`, `certificateBody` (PEM)
+/// and `privateKey` (PKCS#8, PEM or bare base64 DER); `oauth` (`code`, `tenantId`) needs an
+/// OAuth app registration of the server's own, which Rotary does not have.
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AzureConnectionInput {
@@ -39,19 +40,43 @@ pub struct AzureConnectionInput {
     ))]
     #[schema(value_type = Option<String>)]
     pub client_secret: Option<String>,
+    /// `certificate` only: the certificate uploaded to the app registration, PEM.
+    #[serde(default)]
+    pub certificate_body: Option<String>,
+    /// `certificate` only: its RSA private key, PKCS#8 (PEM, or bare base64 DER).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub private_key: Option<String>,
     /// `oauth` only.
     #[serde(default)]
     pub code: Option<String>,
 }
 
-/// A `client-secret` connection as stored (sealed); the API shows `tenantId` and `clientId`.
+/// A `client-secret` or `certificate` connection as stored (sealed); the API shows `tenantId`
+/// and `clientId`. One of `clientSecret` and `certificate` is set (connections saved before
+/// the certificate method have only `clientSecret`).
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AzureConnection {
     pub tenant_id: String,
     pub client_id: String,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "sealed::expose_option"
+    )]
+    pub client_secret: Option<SecretString>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<AzureCertificate>,
+}
+
+/// The `certificate` method's certificate (PEM) and private key (PKCS#8 DER, base64).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AzureCertificate {
+    pub body: String,
     #[serde(serialize_with = "sealed::expose")]
-    pub client_secret: SecretString,
+    pub private_key: SecretString,
 }
 
 #[derive(Clone, Serialize, Deserialize, Validate, ToSchema)]
