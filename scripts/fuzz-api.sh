@@ -45,10 +45,11 @@ curl -fsS -o /dev/null "$BASE/api/v2/workspace" -H "Authorization: Bearer $TOKEN
   -H 'Content-Type: application/json' -d '{"projectName":"Fuzz"}'
 
 # Token revocation would end the run's own session; it is covered by the integration tests.
-# No `examples` phase: on CPython 3.11 (the python3 these machines have) schemathesis dies
-# while it derives examples for the rotation create bodies ("SystemError: AST constructor
-# recursion depth mismatch" inside Hypothesis, every run with this seed): a tool error, in no
-# request. The coverage phase sends the schema's own examples and boundary values anyway.
+# One worker: CPython 3.11's ast module keeps its recursion depth per interpreter, so two
+# threads parsing at once (Hypothesis describing strategies, schemathesis's --workers 2) fail
+# with "SystemError: AST constructor recursion depth mismatch" (cpython gh-106905), a tool
+# error in no request. No `examples` phase: it died of the same error; the coverage phase sends
+# the schema's own examples and boundary values anyway.
 fuzz() {
   "$VENV/bin/schemathesis" run openapi.yaml --url "$BASE" \
     -H "Authorization: Bearer $TOKEN" \
@@ -56,7 +57,7 @@ fuzz() {
     --phases coverage,fuzzing \
     --exclude-path /api/v1/auth/token/revoke \
     --seed "${FUZZ_SEED:-20261125}" --max-examples "${FUZZ_EXAMPLES:-25}" \
-    --no-shrink --workers 2 --generation-database none \
+    --no-shrink --workers 1 --generation-database none \
     --request-timeout 10 --no-color --warnings off
 }
 set +e

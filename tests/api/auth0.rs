@@ -40,13 +40,7 @@ fn fault(a: &Auth0, rule: serde_json::Value) {
 async fn the_api_serves_auth0_rotations_as_infisical_does() {
     let a = world().await;
     let (app, token) = (&a.app, &a.token);
-    let options = app.get("/api/v2/secret-rotations/options", token).await;
-    let entry = options.body["secretRotationOptions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["type"] == "auth0-client-secret")
-        .cloned();
+    let entry = app.rotation_option(token, "auth0-client-secret").await;
     assert_eq!(
         entry,
         Some(

@@ -28,13 +28,7 @@ async fn world() -> Aws {
 async fn the_api_serves_aws_rotations_as_infisical_does() {
     let a = world().await;
     let (app, token) = (&a.app, &a.token);
-    let options = app.get("/api/v2/secret-rotations/options", token).await;
-    let entry = options.body["secretRotationOptions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["type"] == "aws-iam-user-secret")
-        .cloned();
+    let entry = app.rotation_option(token, "aws-iam-user-secret").await;
     assert_eq!(
         entry,
         Some(

@@ -47,13 +47,7 @@ fn rule(a: &Azure, rule: Option<serde_json::Value>) {
 async fn the_api_serves_azure_rotations_as_infisical_does() {
     let a = world().await;
     let (app, token) = (&a.app, &a.token);
-    let options = app.get("/api/v2/secret-rotations/options", token).await;
-    let entry = options.body["secretRotationOptions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["type"] == "azure-client-secret")
-        .cloned();
+    let entry = app.rotation_option(token, "azure-client-secret").await;
     assert_eq!(
         entry,
         Some(

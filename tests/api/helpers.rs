@@ -253,6 +253,16 @@ impl TestApp {
         self.call(Method::DELETE, path, Some(token), body).await
     }
 
+    /// The `/api/v2/secret-rotations/options` entry of a rotation type, if listed.
+    pub async fn rotation_option(&self, token: &str, slug: &str) -> Option<Value> {
+        let options = self.get("/api/v2/secret-rotations/options", token).await;
+        options.body["secretRotationOptions"]
+            .as_array()?
+            .iter()
+            .find(|e| e["type"] == slug)
+            .cloned()
+    }
+
     /// Bootstraps the instance; returns (clientId, clientSecret, identityId, orgId).
     pub async fn bootstrap(&self) -> (String, String, String, String) {
         let r = self

@@ -31,13 +31,7 @@ fn values(o: &Okta, app: &str) -> Vec<String> {
 async fn the_api_serves_okta_rotations_as_infisical_does() {
     let o = world().await;
     let (app, token) = (&o.app, &o.token);
-    let options = app.get("/api/v2/secret-rotations/options", token).await;
-    let entry = options.body["secretRotationOptions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["type"] == "okta-client-secret")
-        .cloned();
+    let entry = app.rotation_option(token, "okta-client-secret").await;
     assert_eq!(
         entry,
         Some(

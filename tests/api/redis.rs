@@ -29,13 +29,7 @@ async fn the_api_serves_redis_rotations_as_infisical_does() {
     let r = Redis::on_server(app().await, false).await;
     let (app, token) = (&r.app, &r.token);
 
-    let options = app.get("/api/v2/secret-rotations/options", token).await;
-    let entry = options.body["secretRotationOptions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["type"] == "redis-credentials")
-        .cloned();
+    let entry = app.rotation_option(token, "redis-credentials").await;
     assert_eq!(
         entry,
         Some(
