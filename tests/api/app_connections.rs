@@ -149,7 +149,7 @@ async fn create_read_update_delete_a_salesforce_connection() {
         json!({"appConnectionOptions": [
             {"name": "Auth0", "app": "auth0", "methods": ["client-credentials"]},
             {"name": "AWS", "app": "aws", "methods": ["assume-role", "access-key"]},
-            {"name": "Azure Client Secrets", "app": "azure-client-secrets", "methods": ["client-secret", "oauth"]},
+            {"name": "Azure Client Secrets", "app": "azure-client-secrets", "methods": ["client-secret", "certificate", "oauth"]},
             {"name": "LDAP", "app": "ldap", "methods": ["simple-bind"]},
             {"name": "MySQL", "app": "mysql", "methods": ["username-and-password"]},
             {"name": "Okta", "app": "okta", "methods": ["api-token"]},
