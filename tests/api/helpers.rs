@@ -254,6 +254,7 @@ impl TestApp {
     }
 
     /// The `/api/v2/secret-rotations/options` entry of a rotation type, if listed.
+    #[cfg(feature = "crash-points")]
     pub async fn rotation_option(&self, token: &str, slug: &str) -> Option<Value> {
         let options = self.get("/api/v2/secret-rotations/options", token).await;
         options.body["secretRotationOptions"]
