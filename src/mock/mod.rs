@@ -4,5 +4,7 @@ pub mod active_directory;
 pub mod auth0;
 pub mod azure;
 pub mod harness;
+#[cfg(feature = "mongodb")]
+pub mod mongodb;
 pub mod okta;
 pub mod salesforce;

@@ -33,6 +33,8 @@ mod ldap;
 mod ldap_server;
 mod leaks;
 mod mock_salesforce;
+#[cfg(feature = "mongodb")]
+mod mongodb_server;
 #[cfg(all(feature = "aws", feature = "crash-points"))]
 mod moto;
 #[cfg(feature = "crash-points")]
