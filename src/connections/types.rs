@@ -148,6 +148,8 @@ pub static CONNECTION_TYPES: &[&dyn RegisteredConnection] = &[
     &Entry::<crate::providers::aws::connection::AwsApp>::new(),
     &Entry::<crate::providers::azure::connection::AzureApp>::new(),
     &Entry::<crate::providers::ldap::connection::LdapApp>::new(),
+    #[cfg(feature = "mongodb")]
+    &Entry::<crate::providers::mongodb::connection::MongoApp>::new(),
     &Entry::<crate::providers::mysql::connection::MysqlApp>::new(),
     &Entry::<crate::providers::okta::connection::OktaApp>::new(),
     &Entry::<crate::providers::postgres::connection::PostgresApp>::new(),

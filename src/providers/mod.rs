@@ -7,6 +7,8 @@ pub mod azure;
 pub mod http_failure;
 pub mod ldap;
 pub mod login;
+#[cfg(feature = "mongodb")]
+pub mod mongodb;
 pub mod mysql;
 pub mod okta;
 pub mod password;

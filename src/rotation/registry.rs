@@ -241,6 +241,8 @@ pub static TYPES: &[&dyn RegisteredType] = &[
     &Entry::<crate::providers::azure::rotation::AzureClientSecret>::new(),
     #[cfg(feature = "aws")]
     &Entry::<crate::providers::aws::rotation::AwsIamUserSecret>::new(),
+    #[cfg(feature = "mongodb")]
+    &Entry::<crate::providers::mongodb::rotation::MongoCredentials>::new(),
     #[cfg(all(feature = "crash-points", debug_assertions))]
     &Entry::<crate::rotation::fake::FakeRotation>::new(),
 ];

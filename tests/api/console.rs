@@ -939,6 +939,32 @@ async fn mysql_connections_and_rotations_work_from_the_console() {
     .await;
 }
 
+#[cfg(all(feature = "crash-points", feature = "mongodb"))]
+#[tokio::test]
+async fn mongodb_connections_and_rotations_work_from_the_console() {
+    let m: crate::suite_targets::Mongo = crate::suite::world().await;
+    let (host, port) = m.server.address.rsplit_once(':').unwrap();
+    a_type_works_from_the_console(
+        &m,
+        "mongodb",
+        &format!("MongoDB · rotary@{host}:{port}/app"),
+        &[
+            ("app", "mongodb"),
+            ("host", host),
+            ("port", port),
+            ("database", "app"),
+            ("username", "rotary"),
+        ],
+        ("password", crate::suite_targets::MONGO_MANAGER_PASSWORD),
+        &[("username1", &m.users[0]), ("username2", &m.users[1])],
+        &format!(
+            "<code>{}</code> and <code>{}</code>",
+            m.users[0], m.users[1]
+        ),
+    )
+    .await;
+}
+
 #[cfg(feature = "crash-points")]
 #[tokio::test]
 async fn ldap_connections_and_rotations_work_from_the_console() {

@@ -33,6 +33,8 @@ mod ldap;
 mod ldap_server;
 mod leaks;
 mod mock_salesforce;
+#[cfg(all(feature = "mongodb", feature = "crash-points"))]
+mod mongodb;
 #[cfg(feature = "mongodb")]
 mod mongodb_server;
 #[cfg(all(feature = "aws", feature = "crash-points"))]

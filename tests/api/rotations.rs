@@ -723,6 +723,9 @@ async fn update_list_by_name_options_and_check_credentials() {
              "template": {"secretsMapping": {"clientId": "AZURE_CLIENT_ID", "clientSecret": "AZURE_CLIENT_SECRET"}}},
             {"name": "LDAP Password", "type": "ldap-password", "connection": "ldap",
              "template": {"secretsMapping": {"dn": "LDAP_DN", "password": "LDAP_PASSWORD"}}},
+            {"name": "MongoDB Credentials", "type": "mongodb-credentials", "connection": "mongodb",
+             "template": {"createUserStatement": "use [DATABASE_NAME]\ndb.createUser({\n  user: \"infisical_user_1\",\n  pwd: \"temporary_password\",\n  roles: [{ role: \"readWrite\", db: \"[DATABASE_NAME]\" }]\n})\n\ndb.createUser({\n  user: \"infisical_user_2\",\n  pwd: \"temporary_password\",\n  roles: [{ role: \"readWrite\", db: \"[DATABASE_NAME]\" }]\n})",
+                          "secretsMapping": {"username": "MONGODB_DB_USERNAME", "password": "MONGODB_DB_PASSWORD"}}},
             {"name": "MySQL Credentials", "type": "mysql-credentials", "connection": "mysql",
              "template": {
                 "createUserStatement": "-- create user\nCREATE USER 'infisical_user'@'%' IDENTIFIED BY 'temporary_password';\n\n-- grant all privileges\nGRANT ALL PRIVILEGES ON my_database.* TO 'infisical_user'@'%';\n\n-- apply the privilege changes\nFLUSH PRIVILEGES;",

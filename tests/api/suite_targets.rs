@@ -1084,3 +1084,108 @@ impl Target for Aws {
 
 #[cfg(feature = "aws")]
 rotation_suite!(aws, super::Aws);
+
+/// `mongodb-credentials` against a MongoDB protocol server of its own
+/// (`rotary::mock::mongodb`), which the official driver logs in to with SCRAM-SHA-256: a
+/// connection user with `userAdmin` on the database, and two `readWrite` users to rotate.
+#[cfg(feature = "mongodb")]
+pub struct Mongo {
+    pub app: TestApp,
+    pub token: String,
+    pub project: String,
+    pub connection: String,
+    pub server: rotary::mock::mongodb::MockMongo,
+    pub users: [String; 2],
+}
+
+#[cfg(feature = "mongodb")]
+pub const MONGO_MANAGER_PASSWORD: &str = "suite-manager-pw";
+
+#[cfg(feature = "mongodb")]
+impl Mongo {
+    pub fn connection_body(&self, name: &str, password: &str) -> Value {
+        let (host, port) = self.server.address.rsplit_once(':').unwrap();
+        json!({"name": name, "method": "username-and-password", "projectId": self.project,
+               "credentials": {"host": host, "port": port.parse::<u16>().unwrap(), "database": "app",
+                               "username": "rotary", "password": password,
+                               "tlsEnabled": false, "tlsRejectUnauthorized": false}})
+    }
+}
+
+#[cfg(feature = "mongodb")]
+impl Target for Mongo {
+    const TYPE: &'static str = "mongodb-credentials";
+    const DUAL_PHASE: bool = true;
+    const MAPPED: [&'static str; 2] = ["MONGODB_DB_USERNAME", "MONGODB_DB_PASSWORD"];
+
+    async fn on(app: TestApp, _database_url: &str) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server = rotary::mock::mongodb::MockMongo::spawn(listener);
+        server.add_user(
+            "app",
+            "rotary",
+            MONGO_MANAGER_PASSWORD,
+            &[("userAdmin", "app")],
+        );
+        let users = ["app_user_1".to_string(), "app_user_2".to_string()];
+        for (i, u) in users.iter().enumerate() {
+            server.add_user("app", u, &format!("initial-{i}"), &[("readWrite", "app")]);
+        }
+        let token = app.admin_token().await;
+        let project = app.create_project(&token, "Documents").await;
+        let mut t = Mongo {
+            app,
+            token,
+            project,
+            connection: String::new(),
+            server,
+            users,
+        };
+        let body = t.connection_body("mongo", MONGO_MANAGER_PASSWORD);
+        let r = t
+            .app
+            .post("/api/v1/app-connections/mongodb", &t.token, body)
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        t.connection = r.body["appConnection"]["id"].as_str().unwrap().to_string();
+        t
+    }
+    fn app(&self) -> &TestApp {
+        &self.app
+    }
+    fn app_mut(&mut self) -> &mut TestApp {
+        &mut self.app
+    }
+    fn token(&self) -> &str {
+        &self.token
+    }
+    fn project(&self) -> &str {
+        &self.project
+    }
+    fn body(&self, name: &str) -> Value {
+        json!({
+            "name": name, "projectId": self.project, "connectionId": self.connection,
+            "environment": "dev", "secretPath": "/", "isAutoRotationEnabled": false,
+            "rotationInterval": 30,
+            "parameters": {"username1": self.users[0], "username2": self.users[1]},
+            "secretsMapping": {"username": Self::MAPPED[0], "password": Self::MAPPED[1]},
+        })
+    }
+    fn pair(item: &Value) -> [String; 2] {
+        Postgres::pair(item)
+    }
+    async fn works(&self, pair: &[String; 2]) -> bool {
+        self.server.authenticates("app", &pair[0], &pair[1])
+    }
+    async fn spoil(&self, pair: &[String; 2]) {
+        self.server
+            .add_user("app", &pair[0], "spoiled-by-hand", &[("readWrite", "app")]);
+    }
+    async fn mend(&self) {}
+    fn connection_secrets(&self) -> Vec<String> {
+        vec![MONGO_MANAGER_PASSWORD.to_string()]
+    }
+}
+
+#[cfg(feature = "mongodb")]
+rotation_suite!(mongodb, super::Mongo);
