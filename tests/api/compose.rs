@@ -28,6 +28,11 @@ fn docker_compose_file_parses_and_wires_the_services() {
     assert!(mock["healthcheck"]["test"]
         .to_string()
         .contains("/services/data"));
+    // The real servers of the optional profiles, off unless asked for.
+    let mongodb = &services["mongodb"];
+    assert_eq!(mongodb["profiles"], serde_json::json!(["mongodb"]));
+    assert!(mongodb["image"].as_str().unwrap().starts_with("mongo:"));
+    assert!(mongodb["healthcheck"]["test"].to_string().contains("ping"));
     let dockerfile =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Dockerfile")).unwrap();
     assert!(
