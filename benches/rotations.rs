@@ -45,6 +45,11 @@
 //! rotation. Then moto alone replays a rotation's calls (three ListAccessKeys, a
 //! CreateAccessKey, a GetCallerIdentity) from as many clients.
 //!
+//! `--mongodb 1` rotates `mongodb-credentials` against Rotary's MongoDB protocol server in this
+//! process (`--latency-ms` before every command), two users per rotation in one database per
+//! connection; then the server alone serves a rotation's driver work (a client logging in as
+//! the manager for `updateUser`, one logging in as the user for `ping`) from as many clients.
+//!
 //! `--ldap 1` rotates `ldap-password` (open-ldap, connection-principal) against a throwaway
 //! slapd it starts (the tests' `ldap_server.rs`, over ldaps:// with a test CA; run it under
 //! `scripts/with-slapd.sh`, as `scripts/bench-rotations.sh ldap` does), one account per
@@ -96,6 +101,8 @@ struct Args {
     azure: bool,
     /// Rotate `aws-iam-user-secret` against moto (scripts/with-moto.sh).
     aws: bool,
+    /// Rotate `mongodb-credentials` against Rotary's MongoDB protocol server.
+    mongodb: bool,
 }
 
 fn args() -> Args {
@@ -114,6 +121,7 @@ fn args() -> Args {
         auth0: false,
         azure: false,
         aws: false,
+        mongodb: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -140,6 +148,7 @@ fn args() -> Args {
             "--auth0" => a.auth0 = value != 0,
             "--azure" => a.azure = value != 0,
             "--aws" => a.aws = value != 0,
+            "--mongodb" => a.mongodb = value != 0,
             _ => panic!("unknown flag {flag}; see benches/rotations.rs"),
         }
     }
@@ -373,7 +382,18 @@ async fn main() {
     } else {
         None
     };
-    let (kind, bodies) = if aws.is_some() {
+    let mongo = if a.mongodb {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Some(rotary::mock::mongodb::MockMongo::spawn(listener))
+    } else {
+        None
+    };
+    let (kind, bodies) = if let Some(server) = &mongo {
+        (
+            "mongodb-credentials",
+            mongo_rotations(&http, &base, &token, &project, server, &a).await,
+        )
+    } else if aws.is_some() {
         (
             "aws-iam-user-secret",
             aws_rotations(&http, &base, &token, &project, &a).await,
@@ -451,6 +471,9 @@ async fn main() {
     }
     if let Some((mock, _)) = &azure {
         mock.directory().knobs.latency_ms = a.latency_ms;
+    }
+    if let Some(server) = &mongo {
+        server.set_latency(Duration::from_millis(a.latency_ms));
     }
     if let Some(proxy) = &aws {
         proxy
@@ -561,6 +584,10 @@ async fn main() {
     }
     if a.aws {
         aws_floor(&a).await;
+    }
+    if let Some(server) = &mongo {
+        server.set_latency(Duration::ZERO);
+        mongo_floor(&a, server).await;
     }
     if statements {
         let top: Vec<(i64, f64, String)> = sqlx::query_as(
@@ -1081,6 +1108,109 @@ async fn azure_rotations(
             })
         })
         .collect()
+}
+
+/// MongoDB rotations: a manager (`userAdmin`) per connection, each in a database of its own,
+/// and two users per rotation there.
+async fn mongo_rotations(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    project: &Value,
+    server: &rotary::mock::mongodb::MockMongo,
+    a: &Args,
+) -> Vec<Value> {
+    let (host, port) = server.address.rsplit_once(':').unwrap();
+    let mut connections = Vec::new();
+    for c in 0..a.connections {
+        let db = format!("app{c}");
+        server.add_user(&db, "rotary", "bench-manager-pw", &[("userAdmin", &db)]);
+        let body = json!({"name": format!("mongo-{c}"), "method": "username-and-password", "projectId": project,
+            "credentials": {"host": host, "port": port.parse::<u16>().unwrap(), "database": db,
+                            "username": "rotary", "password": "bench-manager-pw",
+                            "tlsEnabled": false, "tlsRejectUnauthorized": false}});
+        let made = call(
+            http,
+            format!("{base}/api/v1/app-connections/mongodb"),
+            Some(token),
+            body,
+        )
+        .await;
+        connections.push(made["appConnection"]["id"].clone());
+    }
+    (0..a.rotations)
+        .map(|i| {
+            let db = format!("app{}", i % a.connections);
+            for n in 1..=2 {
+                server.add_user(&db, &format!("u{i}_{n}"), "initial", &[("readWrite", &db)]);
+            }
+            json!({
+                "name": format!("rotation-{i}"), "projectId": project,
+                "connectionId": connections[i % a.connections], "environment": "dev",
+                "secretPath": "/", "isAutoRotationEnabled": true, "rotationInterval": 30,
+                "parameters": {"username1": format!("u{i}_1"), "username2": format!("u{i}_2")},
+                "secretsMapping": {"username": format!("USER_{i}"), "password": format!("PASSWORD_{i}")}
+            })
+        })
+        .collect()
+}
+
+/// The protocol server alone: `--concurrency` clients doing a rotation's driver work (a new
+/// client as the manager runs `updateUser`, a new client as the user runs `ping`) for ten
+/// seconds, each on a user of its own.
+async fn mongo_floor(a: &Args, server: &rotary::mock::mongodb::MockMongo) {
+    use mongodb::bson::doc;
+    use secrecy::SecretString;
+    let c = rotary::providers::mongodb::wire::MongoConnection {
+        host: server.address.rsplit_once(':').unwrap().0.to_string(),
+        port: server.address.rsplit_once(':').unwrap().1.parse().unwrap(),
+        database: "floor".into(),
+        username: "rotary".into(),
+        password: SecretString::from("floor-manager-pw"),
+        tls_enabled: false,
+        tls_reject_unauthorized: false,
+        tls_certificate: None,
+    };
+    server.add_user(
+        "floor",
+        "rotary",
+        "floor-manager-pw",
+        &[("userAdmin", "floor")],
+    );
+    let until = Instant::now() + Duration::from_secs(10);
+    let started = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for n in 0..a.concurrency {
+        let user = format!("floor_{n}");
+        server.add_user("floor", &user, "initial", &[("readWrite", "floor")]);
+        let c = c.clone();
+        set.spawn(async move {
+            let mut done = 0u64;
+            while Instant::now() < until {
+                let password = SecretString::from(format!("pw-{done}-{n}"));
+                rotary::providers::mongodb::client::set_password(&c, &user, &password, true)
+                    .await
+                    .unwrap();
+                let client = rotary::providers::mongodb::client::client(&c, &user, &password, true)
+                    .await
+                    .unwrap();
+                client
+                    .database("floor")
+                    .run_command(doc! {"ping": 1})
+                    .await
+                    .unwrap();
+                client.shutdown().await;
+                done += 1;
+            }
+            done
+        });
+    }
+    let total: u64 = set.join_all().await.into_iter().sum();
+    println!(
+        "the protocol server alone, a rotation's updateUser and login from {} clients: {:.0} rotations/s",
+        a.concurrency,
+        total as f64 / started.elapsed().as_secs_f64()
+    );
 }
 
 /// AWS rotations: `--connections` access-key connections (principals with Infisical's

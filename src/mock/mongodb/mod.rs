@@ -86,6 +86,8 @@ struct State {
     /// Commands run, by name (the request log).
     log: Vec<String>,
     next_connection: i64,
+    /// Added before every command (benchmarks).
+    latency: Duration,
 }
 
 #[derive(Clone)]
@@ -185,6 +187,11 @@ impl MockMongo {
         self.state().faults.push(fault);
     }
 
+    /// Latency added before every command.
+    pub fn set_latency(&self, latency: Duration) {
+        self.state().latency = latency;
+    }
+
     pub fn clear_faults(&self) {
         self.state().faults.clear();
     }
@@ -218,7 +225,14 @@ impl MockMongo {
                 Ok(None) | Err(_) => return,
             };
             let command = request.body.keys().next().cloned().unwrap_or_default();
-            self.state().log.push(command.clone());
+            let latency = {
+                let mut state = self.state();
+                state.log.push(command.clone());
+                state.latency
+            };
+            if !latency.is_zero() {
+                tokio::time::sleep(latency).await;
+            }
             let mut reply = None;
             for after in [false, true] {
                 if after {
