@@ -180,3 +180,22 @@ async fn fault_rules_fail_a_command_before_or_after_its_effect_or_drop_it() {
     assert!(mock.log().iter().filter(|c| *c == "updateUser").count() >= 3);
     assert_eq!(mock.users().len(), 2);
 }
+
+/// The driver's monitor polls: it must not spin on hellos the server answers at once (it did,
+/// 73,599 in two seconds, while the server announced a topologyVersion).
+#[tokio::test]
+async fn the_driver_s_monitor_polls_instead_of_spinning() {
+    let mock = server().await;
+    let c = client(&mock, "manager", "manager-pw", None);
+    c.database("app")
+        .run_command(doc! {"ping": 1})
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let hellos = mock
+        .log()
+        .iter()
+        .filter(|c| c.as_str() == "hello" || c.as_str() == "isMaster")
+        .count();
+    assert!(hellos <= 5, "{hellos} hellos in a second");
+}

@@ -100,10 +100,8 @@ fn error(code: i32, name: &str, message: &str) -> Document {
     doc! {"ok": 0.0, "errmsg": message, "code": code, "codeName": name}
 }
 
-fn unauthorized(db: &str, command: &str, body: &Document) -> Document {
-    // MongoDB quotes the command; Rotary's callers pass passwords in it, so the mock quotes
-    // only its name (as MongoDB redacts `pwd`).
-    let _ = body;
+/// MongoDB quotes the command (with `pwd` redacted); the mock quotes only its name.
+fn unauthorized(db: &str, command: &str) -> Document {
     error(
         13,
         "Unauthorized",
@@ -302,7 +300,7 @@ impl MockMongo {
             "usersInfo" => self.users_info(session, &db, body),
             "createUser" | "updateUser" | "dropUser" => {
                 if !self.may_manage_users(session, &db) {
-                    return unauthorized(&db, command, body);
+                    return unauthorized(&db, command);
                 }
                 self.manage_user(command, &db, body)
             }
@@ -314,11 +312,12 @@ impl MockMongo {
         }
     }
 
+    /// No `topologyVersion`: with it the driver's monitor sends awaitable hellos, which a
+    /// server must hold for `maxAwaitTimeMS`; without it the driver polls every 10 s.
     fn hello(&self, command: &str, body: &Document, connection: i64) -> Document {
         let mut reply = doc! {
             "helloOk": true,
             "isWritablePrimary": true,
-            "topologyVersion": {"processId": bson::oid::ObjectId::new(), "counter": 0_i64},
             "maxBsonObjectSize": 16_777_216,
             "maxMessageSizeBytes": wire::MAX_MESSAGE as i32,
             "maxWriteBatchSize": 100_000,
@@ -433,7 +432,7 @@ impl MockMongo {
             .as_ref()
             .is_some_and(|(d, n)| d == db && Some(n) == wanted.as_ref());
         if !own && !self.may_manage_users(session, db) {
-            return unauthorized(db, "usersInfo", body);
+            return unauthorized(db, "usersInfo");
         }
         let users: Vec<Document> = self
             .state()
