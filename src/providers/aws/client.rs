@@ -23,7 +23,6 @@ use aws_sdk_iam::config::{
 };
 use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
-use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
@@ -154,13 +153,6 @@ fn credentials_failure(e: &(dyn std::error::Error + 'static)) -> Option<HttpFail
     None
 }
 
-/// One of a user's access keys, as `ListAccessKeys` shows it (never its secret).
-#[derive(Clone, Debug)]
-pub struct KeyInfo {
-    pub id: String,
-    pub created: Option<DateTime<Utc>>,
-}
-
 /// What `GetCallerIdentity` signed with a key says of it.
 pub enum KeyCheck {
     /// The key's principal (`arn:aws:iam::…:user/…`).
@@ -262,7 +254,20 @@ impl AwsClient {
             .http_client(https())
             .retry_config(RetryConfig::disabled())
             .timeout_config(self.timeouts());
-        let mut sts = aws_sdk_sts::Config::builder()
+        if let Some(url) = &self.settings.endpoint {
+            iam = iam.endpoint_url(url);
+        }
+        let r = Arc::new(Regional {
+            iam: aws_sdk_iam::Client::from_conf(iam.build()),
+            sts: self.sts(region, signer),
+        });
+        regions.insert(region.to_string(), r.clone());
+        r
+    }
+
+    /// An STS client of `region` signing with `signer` (the connection's, or a rotated key's).
+    fn sts(&self, region: &str, signer: SharedCredentialsProvider) -> aws_sdk_sts::Client {
+        let mut config = aws_sdk_sts::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.to_string()))
             .credentials_provider(signer)
@@ -270,15 +275,9 @@ impl AwsClient {
             .retry_config(RetryConfig::disabled())
             .timeout_config(self.timeouts());
         if let Some(url) = &self.settings.endpoint {
-            iam = iam.endpoint_url(url);
-            sts = sts.endpoint_url(url);
+            config = config.endpoint_url(url);
         }
-        let r = Arc::new(Regional {
-            iam: aws_sdk_iam::Client::from_conf(iam.build()),
-            sts: aws_sdk_sts::Client::from_conf(sts.build()),
-        });
-        regions.insert(region.to_string(), r.clone());
-        r
+        aws_sdk_sts::Client::from_conf(config.build())
     }
 
     /// The connection's own principal (its ARN): the connection check.
@@ -316,7 +315,8 @@ impl AwsClient {
         Ok(out)
     }
 
-    pub async fn keys(&self, region: &str, user: &str) -> Result<Vec<KeyInfo>, HttpFailure> {
+    /// The ids of the user's access keys (`ListAccessKeys` never shows a secret).
+    pub async fn keys(&self, region: &str, user: &str) -> Result<Vec<String>, HttpFailure> {
         let r = self.regional(region).await;
         let out = r
             .iam
@@ -328,14 +328,7 @@ impl AwsClient {
         Ok(out
             .access_key_metadata()
             .iter()
-            .filter_map(|k| {
-                Some(KeyInfo {
-                    id: k.access_key_id()?.to_string(),
-                    created: k
-                        .create_date()
-                        .and_then(|d| DateTime::from_timestamp(d.secs(), d.subsec_nanos())),
-                })
-            })
+            .filter_map(|k| k.access_key_id().map(str::to_string))
             .collect())
     }
 
@@ -378,23 +371,16 @@ impl AwsClient {
     /// `GetCallerIdentity` signed with `key`: works, or AWS refuses it (a deleted or wrong
     /// key, or one IAM has not spread yet).
     pub async fn check_key(&self, region: &str, key: &AwsKey) -> Result<KeyCheck, HttpFailure> {
-        let mut config = aws_sdk_sts::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(region.to_string()))
-            .credentials_provider(Credentials::new(
+        let sts = self.sts(
+            region,
+            SharedCredentialsProvider::new(Credentials::new(
                 &key.access_key_id,
                 key.secret_access_key.expose_secret(),
                 None,
                 None,
                 "rotary-rotated-key",
-            ))
-            .http_client(https())
-            .retry_config(RetryConfig::disabled())
-            .timeout_config(self.timeouts());
-        if let Some(url) = &self.settings.endpoint {
-            config = config.endpoint_url(url);
-        }
-        let sts = aws_sdk_sts::Client::from_conf(config.build());
+            )),
+        );
         match sts.get_caller_identity().send().await.map_err(failure) {
             Ok(out) => Ok(KeyCheck::Works(out.arn().unwrap_or_default().to_string())),
             Err(f) if matches!(f.status, Some(400..=403)) => Ok(KeyCheck::Refused(f.message)),

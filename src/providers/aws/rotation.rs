@@ -26,10 +26,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::providers::aws::client::{AwsClient, KeyCheck, KeyInfo};
+use crate::providers::aws::client::{AwsClient, KeyCheck};
 use crate::providers::aws::connection::{shared_client, APP};
 use crate::providers::aws::wire::{AwsKey, AwsParameters, DEFAULT_REGION};
-use crate::providers::http_failure::HttpFailure;
 use crate::rotation::provider::{Phase, RotationModel, RotationType, Run, StepError, StepResult};
 use crate::state::AppState;
 use crate::store::rotations::RotationRow;
@@ -122,21 +121,17 @@ fn user(run: &AwsRun<'_>) -> String {
     run.params.user_name.trim().to_string()
 }
 
-fn step(f: HttpFailure, context: &str) -> StepError {
-    f.step(context)
-}
-
-async fn held(run: &AwsRun<'_>) -> StepResult<Vec<KeyInfo>> {
+/// The ids of the keys the user holds now.
+async fn held(run: &AwsRun<'_>) -> StepResult<Vec<String>> {
     let user = user(run);
     run.client
         .aws
         .keys(&run.client.region, &user)
         .await
         .map_err(|f| {
-            step(
-                f,
-                &format!("Failed to list the access keys of IAM user {user}"),
-            )
+            f.step(&format!(
+                "Failed to list the access keys of IAM user {user}"
+            ))
         })
 }
 
@@ -148,10 +143,9 @@ async fn delete(run: &AwsRun<'_>, keys: &[String]) -> StepResult {
             .delete_key(&run.client.region, &user, key)
             .await
             .map_err(|f| {
-                step(
-                    f,
-                    &format!("Failed to delete access key {key} of IAM user {user}"),
-                )
+                f.step(&format!(
+                    "Failed to delete access key {key} of IAM user {user}"
+                ))
             })?;
     }
     Ok(())
@@ -179,14 +173,14 @@ async fn leftovers(run: &AwsRun<'_>) -> StepResult<Vec<String>> {
 
 /// Keys the user holds that neither Prepared's list nor a slot knows: this run's own, from an
 /// attempt whose answer or journal write was lost.
-fn orphans(run: &AwsRun<'_>, held: &[KeyInfo]) -> Vec<String> {
+fn orphans(run: &AwsRun<'_>, held: &[String]) -> Vec<String> {
     let Some(before) = &run.journal.held_before else {
         return Vec::new();
     };
     let slots = slot_ids(run);
     held.iter()
-        .filter(|k| !before.contains(&k.id) && !slots.contains(&k.id))
-        .map(|k| k.id.clone())
+        .filter(|k| !before.contains(k) && !slots.contains(k))
+        .cloned()
         .collect()
 }
 
@@ -198,7 +192,7 @@ async fn delete_own(run: &AwsRun<'_>) -> StepResult {
             keys.push(issued.access_key_id.clone());
         }
     }
-    keys.retain(|k| now.iter().any(|h| &h.id == k));
+    keys.retain(|k| now.contains(k));
     delete(run, &keys).await
 }
 
@@ -208,7 +202,7 @@ async fn retire(run: &mut AwsRun<'_>) -> StepResult {
     if let Some(inactive) = run.slots.inactive() {
         keys.push(inactive.access_key_id.clone());
     }
-    keys.retain(|k| now.iter().any(|h| &h.id == k));
+    keys.retain(|k| now.contains(k));
     delete(run, &keys).await
 }
 
@@ -232,16 +226,12 @@ async fn prepare(run: &mut AwsRun<'_>) -> StepResult {
     let now = held(run).await?;
     if now.len() >= MAX_KEYS {
         let slots = slot_ids(run);
-        let foreign: Vec<String> = now
-            .iter()
-            .filter(|k| !slots.contains(&k.id))
-            .map(|k| k.id.clone())
-            .collect();
+        let foreign: Vec<String> = now.iter().filter(|k| !slots.contains(k)).cloned().collect();
         let active = run.slots.active().map(|k| k.access_key_id.as_str());
-        let active = active.filter(|a| now.iter().any(|k| k.id == *a));
+        let active = active.filter(|a| now.iter().any(|k| k == a));
         return Err(no_room(&user(run), &foreign, active));
     }
-    run.journal.held_before = Some(now.into_iter().map(|k| k.id).collect());
+    run.journal.held_before = Some(now);
     Ok(())
 }
 
@@ -255,10 +245,9 @@ async fn issue(run: &mut AwsRun<'_>) -> StepResult {
         .create_key(&run.client.region, &user)
         .await
         .map_err(|f| {
-            step(
-                f,
-                &format!("Failed to create an access key for IAM user {user}"),
-            )
+            f.step(&format!(
+                "Failed to create an access key for IAM user {user}"
+            ))
         })?;
     run.issued = Some(key);
     Ok(())
@@ -282,7 +271,7 @@ async fn verify(run: &mut AwsRun<'_>) -> StepResult {
                 )))
             }
             Ok(KeyCheck::Refused(why)) => last = why,
-            Err(f) => return Err(step(f, "AWS STS failed")),
+            Err(f) => return Err(f.step("AWS STS failed")),
         }
     }
     Err(StepError::Transient(format!(
