@@ -34,6 +34,13 @@ use tokio::net::TcpListener;
 
 pub use state::AppState;
 
+/// Makes ring rustls's crypto for the whole process. Two providers are compiled in (ring,
+/// which everything here names, and aws-lc-rs, which tiberius's TLS asks for), and then
+/// libraries that take the process default (redis, ldap3) would find none and panic.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// The schema, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

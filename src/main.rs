@@ -173,6 +173,7 @@ fn failure(err: anyhow::Error) -> ExitCode {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    rotary::install_crypto_provider();
     match cli.command {
         Command::Openapi => {
             print!("{}", rotary::http::openapi_yaml());

@@ -53,6 +53,7 @@ impl std::ops::Deref for AppState {
 impl AppState {
     pub fn new(pool: PgPool, root_key: Key, options: Options) -> Self {
         crate::metrics::handle();
+        crate::install_crypto_provider();
         AppState(Arc::new(Inner {
             pool,
             root_key,

@@ -150,6 +150,8 @@ pub static CONNECTION_TYPES: &[&dyn RegisteredConnection] = &[
     &Entry::<crate::providers::ldap::connection::LdapApp>::new(),
     #[cfg(feature = "mongodb")]
     &Entry::<crate::providers::mongodb::connection::MongoApp>::new(),
+    #[cfg(feature = "mssql")]
+    &Entry::<crate::providers::mssql::connection::MssqlApp>::new(),
     &Entry::<crate::providers::mysql::connection::MysqlApp>::new(),
     &Entry::<crate::providers::okta::connection::OktaApp>::new(),
     &Entry::<crate::providers::postgres::connection::PostgresApp>::new(),

@@ -6,5 +6,7 @@ pub mod azure;
 pub mod harness;
 #[cfg(feature = "mongodb")]
 pub mod mongodb;
+#[cfg(feature = "mssql")]
+pub mod mssql;
 pub mod okta;
 pub mod salesforce;

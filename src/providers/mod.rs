@@ -9,6 +9,8 @@ pub mod ldap;
 pub mod login;
 #[cfg(feature = "mongodb")]
 pub mod mongodb;
+#[cfg(feature = "mssql")]
+pub mod mssql;
 pub mod mysql;
 pub mod okta;
 pub mod password;

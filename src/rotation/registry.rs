@@ -243,6 +243,8 @@ pub static TYPES: &[&dyn RegisteredType] = &[
     &Entry::<crate::providers::aws::rotation::AwsIamUserSecret>::new(),
     #[cfg(feature = "mongodb")]
     &Entry::<crate::providers::mongodb::rotation::MongoCredentials>::new(),
+    #[cfg(feature = "mssql")]
+    &Entry::<crate::providers::mssql::rotation::MssqlCredentials>::new(),
     #[cfg(all(feature = "crash-points", debug_assertions))]
     &Entry::<crate::rotation::fake::FakeRotation>::new(),
 ];

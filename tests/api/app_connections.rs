@@ -151,6 +151,7 @@ async fn create_read_update_delete_a_salesforce_connection() {
             {"name": "AWS", "app": "aws", "methods": ["assume-role", "access-key"]},
             {"name": "Azure Client Secrets", "app": "azure-client-secrets", "methods": ["client-secret", "certificate", "oauth"]},
             {"name": "LDAP", "app": "ldap", "methods": ["simple-bind"]},
+            {"name": "Microsoft SQL Server", "app": "mssql", "methods": ["username-and-password"]},
             {"name": "MongoDB", "app": "mongodb", "methods": ["username-and-password"]},
             {"name": "MySQL", "app": "mysql", "methods": ["username-and-password"]},
             {"name": "Okta", "app": "okta", "methods": ["api-token"]},

@@ -965,6 +965,32 @@ async fn mongodb_connections_and_rotations_work_from_the_console() {
     .await;
 }
 
+#[cfg(all(feature = "crash-points", feature = "mssql"))]
+#[tokio::test]
+async fn mssql_connections_and_rotations_work_from_the_console() {
+    let m: crate::suite_targets::Mssql = crate::suite::world().await;
+    let (host, port) = m.server.address.rsplit_once(':').unwrap();
+    a_type_works_from_the_console(
+        &m,
+        "mssql",
+        &format!("Microsoft SQL Server · rotary@{host}:{port}/app"),
+        &[
+            ("app", "mssql"),
+            ("host", host),
+            ("port", port),
+            ("database", "app"),
+            ("username", "rotary"),
+        ],
+        ("password", crate::suite_targets::MSSQL_MANAGER_PASSWORD),
+        &[("username1", &m.users[0]), ("username2", &m.users[1])],
+        &format!(
+            "<code>{}</code> and <code>{}</code>",
+            m.users[0], m.users[1]
+        ),
+    )
+    .await;
+}
+
 #[cfg(feature = "crash-points")]
 #[tokio::test]
 async fn ldap_connections_and_rotations_work_from_the_console() {

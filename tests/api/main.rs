@@ -39,6 +39,10 @@ mod mongodb;
 mod mongodb_server;
 #[cfg(all(feature = "aws", feature = "crash-points"))]
 mod moto;
+#[cfg(all(feature = "mssql", feature = "crash-points"))]
+mod mssql;
+#[cfg(feature = "mssql")]
+mod mssql_server;
 #[cfg(feature = "crash-points")]
 mod mysql;
 #[cfg(feature = "crash-points")]
@@ -59,6 +63,6 @@ mod secrets;
 mod suite;
 #[cfg(feature = "crash-points")]
 mod suite_targets;
-#[cfg(feature = "crash-points")]
+#[cfg(any(feature = "crash-points", feature = "mssql"))]
 mod test_cert;
 mod webhooks;

@@ -723,6 +723,11 @@ async fn update_list_by_name_options_and_check_credentials() {
              "template": {"secretsMapping": {"clientId": "AZURE_CLIENT_ID", "clientSecret": "AZURE_CLIENT_SECRET"}}},
             {"name": "LDAP Password", "type": "ldap-password", "connection": "ldap",
              "template": {"secretsMapping": {"dn": "LDAP_DN", "password": "LDAP_PASSWORD"}}},
+            {"name": "Microsoft SQL Server Credentials", "type": "mssql-credentials", "connection": "mssql",
+             "template": {
+                "createUserStatement": "-- Create login at the server level\nCREATE LOGIN [infisical_user] WITH PASSWORD = 'my-password';\n\n-- Grant server-level connect permission\nGRANT CONNECT SQL TO [infisical_user];\n\n-- Switch to the database where you want to create the user\nUSE my_database;\n\n-- Create the database user mapped to the login\nCREATE USER [infisical_user] FOR LOGIN [infisical_user];\n\n-- Grant permissions to the user on the schema in this database\nGRANT SELECT, INSERT, UPDATE, DELETE ON SCHEMA::dbo TO [infisical_user];",
+                "rotationStatement": "ALTER LOGIN [{{username}}] WITH PASSWORD = '{{password}}'",
+                "secretsMapping": {"username": "MSSQL_DB_USERNAME", "password": "MSSQL_DB_PASSWORD"}}},
             {"name": "MongoDB Credentials", "type": "mongodb-credentials", "connection": "mongodb",
              "template": {"createUserStatement": "use [DATABASE_NAME]\ndb.createUser({\n  user: \"infisical_user_1\",\n  pwd: \"temporary_password\",\n  roles: [{ role: \"readWrite\", db: \"[DATABASE_NAME]\" }]\n})\n\ndb.createUser({\n  user: \"infisical_user_2\",\n  pwd: \"temporary_password\",\n  roles: [{ role: \"readWrite\", db: \"[DATABASE_NAME]\" }]\n})",
                           "secretsMapping": {"username": "MONGODB_DB_USERNAME", "password": "MONGODB_DB_PASSWORD"}}},

@@ -1189,3 +1189,138 @@ impl Target for Mongo {
 
 #[cfg(feature = "mongodb")]
 rotation_suite!(mongodb, super::Mongo);
+
+/// `mssql-credentials` against a SQL Server protocol server of its own (`rotary::mock::mssql`),
+/// which tiberius signs in to over TDS (the login encrypted, as with `sslEnabled` false): a
+/// connection login with ALTER ANY LOGIN, and two logins to rotate, each with a user in `app`.
+#[cfg(feature = "mssql")]
+pub struct Mssql {
+    pub app: TestApp,
+    pub token: String,
+    pub project: String,
+    pub connection: String,
+    pub server: rotary::mock::mssql::MockMssql,
+    pub cert: crate::test_cert::TestCert,
+    pub users: [String; 2],
+}
+
+#[cfg(feature = "mssql")]
+pub const MSSQL_MANAGER_PASSWORD: &str = "Suite-manager-pw-1";
+
+#[cfg(feature = "mssql")]
+impl Mssql {
+    pub fn connection_body(&self, name: &str, password: &str) -> Value {
+        let (host, port) = self.server.address.rsplit_once(':').unwrap();
+        json!({"name": name, "method": "username-and-password", "projectId": self.project,
+               "credentials": {"host": host, "port": port.parse::<u16>().unwrap(), "database": "app",
+                               "username": "rotary", "password": password,
+                               "sslEnabled": false, "sslRejectUnauthorized": false}})
+    }
+
+    /// Whether `login` signs in to `app` with `password` through the driver, as a consumer does.
+    pub async fn signs_in(&self, login: &str, password: &str) -> bool {
+        let mut config = tiberius::Config::new();
+        config.host("127.0.0.1");
+        config.port(
+            self.server
+                .address
+                .rsplit_once(':')
+                .unwrap()
+                .1
+                .parse()
+                .unwrap(),
+        );
+        config.database("app");
+        config.authentication(tiberius::AuthMethod::sql_server(login, password));
+        config.encryption(tiberius::EncryptionLevel::Off);
+        config.trust_cert();
+        let tcp = tokio::net::TcpStream::connect(&self.server.address)
+            .await
+            .unwrap();
+        use tokio_util::compat::TokioAsyncWriteCompatExt;
+        match tiberius::Client::connect(config, tcp.compat_write()).await {
+            Ok(client) => {
+                let _ = client.close().await;
+                true
+            }
+            Err(tiberius::error::Error::Server(e)) if e.code() == 18456 => false,
+            Err(e) => panic!("the protocol server failed a login: {e}"),
+        }
+    }
+}
+
+#[cfg(feature = "mssql")]
+impl Target for Mssql {
+    const TYPE: &'static str = "mssql-credentials";
+    const DUAL_PHASE: bool = true;
+    const MAPPED: [&'static str; 2] = ["MSSQL_DB_USERNAME", "MSSQL_DB_PASSWORD"];
+
+    async fn on(app: TestApp, _database_url: &str) -> Self {
+        let cert = crate::test_cert::TestCert::new(&["localhost", "127.0.0.1"]);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server =
+            rotary::mock::mssql::MockMssql::spawn(listener, &cert.cert_pem, &cert.key_pem).unwrap();
+        server.add_database("app");
+        server.add_login("rotary", MSSQL_MANAGER_PASSWORD, true, &["app"]);
+        let users = ["app_user_1".to_string(), "app_user_2".to_string()];
+        for (i, u) in users.iter().enumerate() {
+            server.add_login(u, &format!("Initial-pw-{i}"), false, &["app"]);
+        }
+        let token = app.admin_token().await;
+        let project = app.create_project(&token, "Databases").await;
+        let mut t = Mssql {
+            app,
+            token,
+            project,
+            connection: String::new(),
+            server,
+            cert,
+            users,
+        };
+        let body = t.connection_body("mssql", MSSQL_MANAGER_PASSWORD);
+        let r = t
+            .app
+            .post("/api/v1/app-connections/mssql", &t.token, body)
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        t.connection = r.body["appConnection"]["id"].as_str().unwrap().to_string();
+        t
+    }
+    fn app(&self) -> &TestApp {
+        &self.app
+    }
+    fn app_mut(&mut self) -> &mut TestApp {
+        &mut self.app
+    }
+    fn token(&self) -> &str {
+        &self.token
+    }
+    fn project(&self) -> &str {
+        &self.project
+    }
+    fn body(&self, name: &str) -> Value {
+        json!({
+            "name": name, "projectId": self.project, "connectionId": self.connection,
+            "environment": "dev", "secretPath": "/", "isAutoRotationEnabled": false,
+            "rotationInterval": 30,
+            "parameters": {"username1": self.users[0], "username2": self.users[1]},
+            "secretsMapping": {"username": Self::MAPPED[0], "password": Self::MAPPED[1]},
+        })
+    }
+    fn pair(item: &Value) -> [String; 2] {
+        Postgres::pair(item)
+    }
+    async fn works(&self, pair: &[String; 2]) -> bool {
+        self.signs_in(&pair[0], &pair[1]).await
+    }
+    async fn spoil(&self, pair: &[String; 2]) {
+        self.server.set_password(&pair[0], "Spoiled-by-hand-1");
+    }
+    async fn mend(&self) {}
+    fn connection_secrets(&self) -> Vec<String> {
+        vec![MSSQL_MANAGER_PASSWORD.to_string()]
+    }
+}
+
+#[cfg(feature = "mssql")]
+rotation_suite!(mssql, super::Mssql);

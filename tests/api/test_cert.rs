@@ -32,6 +32,7 @@ impl TestCert {
     }
 
     /// Writes `ca.pem`, `cert.pem` and `key.pem` into `dir`.
+    #[allow(dead_code)] // by the crash-points tests and the benchmark
     pub fn write(&self, dir: &std::path::Path) {
         std::fs::write(dir.join("ca.pem"), &self.ca_pem).unwrap();
         std::fs::write(dir.join("cert.pem"), &self.cert_pem).unwrap();
