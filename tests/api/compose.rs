@@ -33,6 +33,16 @@ fn docker_compose_file_parses_and_wires_the_services() {
     assert_eq!(mongodb["profiles"], serde_json::json!(["mongodb"]));
     assert!(mongodb["image"].as_str().unwrap().starts_with("mongo:"));
     assert!(mongodb["healthcheck"]["test"].to_string().contains("ping"));
+    let mssql = &services["mssql"];
+    assert_eq!(mssql["profiles"], serde_json::json!(["mssql"]));
+    assert!(mssql["image"]
+        .as_str()
+        .unwrap()
+        .starts_with("mcr.microsoft.com/mssql/server:"));
+    assert_eq!(mssql["environment"]["ACCEPT_EULA"], "Y");
+    assert!(mssql["healthcheck"]["test"]
+        .to_string()
+        .contains("SELECT 1"));
     let dockerfile =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Dockerfile")).unwrap();
     assert!(
