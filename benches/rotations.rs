@@ -50,6 +50,11 @@
 //! connection; then the server alone serves a rotation's driver work (a client logging in as
 //! the manager for `updateUser`, one logging in as the user for `ping`) from as many clients.
 //!
+//! `--mssql 1` rotates `mssql-credentials` against Rotary's SQL Server protocol server in this
+//! process (`--latency-ms` before every TDS message; the login encrypted, as with `sslEnabled`
+//! false), two logins per rotation; then the server alone serves a rotation's driver work (a
+//! session as the manager for ALTER LOGIN, one as the login for SELECT 1) from as many clients.
+//!
 //! `--ldap 1` rotates `ldap-password` (open-ldap, connection-principal) against a throwaway
 //! slapd it starts (the tests' `ldap_server.rs`, over ldaps:// with a test CA; run it under
 //! `scripts/with-slapd.sh`, as `scripts/bench-rotations.sh ldap` does), one account per
@@ -103,6 +108,8 @@ struct Args {
     aws: bool,
     /// Rotate `mongodb-credentials` against Rotary's MongoDB protocol server.
     mongodb: bool,
+    /// Rotate `mssql-credentials` against Rotary's SQL Server protocol server.
+    mssql: bool,
 }
 
 fn args() -> Args {
@@ -122,6 +129,7 @@ fn args() -> Args {
         azure: false,
         aws: false,
         mongodb: false,
+        mssql: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -149,6 +157,7 @@ fn args() -> Args {
             "--azure" => a.azure = value != 0,
             "--aws" => a.aws = value != 0,
             "--mongodb" => a.mongodb = value != 0,
+            "--mssql" => a.mssql = value != 0,
             _ => panic!("unknown flag {flag}; see benches/rotations.rs"),
         }
     }
@@ -388,7 +397,21 @@ async fn main() {
     } else {
         None
     };
-    let (kind, bodies) = if let Some(server) = &mongo {
+    let mssql = if a.mssql {
+        let cert = test_cert::TestCert::new(&["localhost", "127.0.0.1"]);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Some(
+            rotary::mock::mssql::MockMssql::spawn(listener, &cert.cert_pem, &cert.key_pem).unwrap(),
+        )
+    } else {
+        None
+    };
+    let (kind, bodies) = if let Some(server) = &mssql {
+        (
+            "mssql-credentials",
+            mssql_rotations(&http, &base, &token, &project, server, &a).await,
+        )
+    } else if let Some(server) = &mongo {
         (
             "mongodb-credentials",
             mongo_rotations(&http, &base, &token, &project, server, &a).await,
@@ -473,6 +496,9 @@ async fn main() {
         mock.directory().knobs.latency_ms = a.latency_ms;
     }
     if let Some(server) = &mongo {
+        server.set_latency(Duration::from_millis(a.latency_ms));
+    }
+    if let Some(server) = &mssql {
         server.set_latency(Duration::from_millis(a.latency_ms));
     }
     if let Some(proxy) = &aws {
@@ -588,6 +614,10 @@ async fn main() {
     if let Some(server) = &mongo {
         server.set_latency(Duration::ZERO);
         mongo_floor(&a, server).await;
+    }
+    if let Some(server) = &mssql {
+        server.set_latency(Duration::ZERO);
+        mssql_floor(&a, server).await;
     }
     if statements {
         let top: Vec<(i64, f64, String)> = sqlx::query_as(
@@ -1208,6 +1238,103 @@ async fn mongo_floor(a: &Args, server: &rotary::mock::mongodb::MockMongo) {
     let total: u64 = set.join_all().await.into_iter().sum();
     println!(
         "the protocol server alone, a rotation's updateUser and login from {} clients: {:.0} rotations/s",
+        a.concurrency,
+        total as f64 / started.elapsed().as_secs_f64()
+    );
+}
+
+/// SQL Server rotations: a manager login (ALTER ANY LOGIN) per connection, each in a database
+/// of its own, and two logins per rotation with a user there.
+async fn mssql_rotations(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    project: &Value,
+    server: &rotary::mock::mssql::MockMssql,
+    a: &Args,
+) -> Vec<Value> {
+    let (host, port) = server.address.rsplit_once(':').unwrap();
+    let mut connections = Vec::new();
+    for c in 0..a.connections {
+        let db = format!("app{c}");
+        server.add_database(&db);
+        server.add_login(&format!("rotary{c}"), "Bench-manager-pw-1", true, &[&db]);
+        let body = json!({"name": format!("mssql-{c}"), "method": "username-and-password", "projectId": project,
+            "credentials": {"host": host, "port": port.parse::<u16>().unwrap(), "database": db,
+                            "username": format!("rotary{c}"), "password": "Bench-manager-pw-1",
+                            "sslEnabled": false, "sslRejectUnauthorized": false}});
+        let made = call(
+            http,
+            format!("{base}/api/v1/app-connections/mssql"),
+            Some(token),
+            body,
+        )
+        .await;
+        connections.push(made["appConnection"]["id"].clone());
+    }
+    (0..a.rotations)
+        .map(|i| {
+            let db = format!("app{}", i % a.connections);
+            for n in 1..=2 {
+                server.add_login(&format!("u{i}_{n}"), "Initial-pw-1", false, &[&db]);
+            }
+            json!({
+                "name": format!("rotation-{i}"), "projectId": project,
+                "connectionId": connections[i % a.connections], "environment": "dev",
+                "secretPath": "/", "isAutoRotationEnabled": true, "rotationInterval": 30,
+                "parameters": {"username1": format!("u{i}_1"), "username2": format!("u{i}_2")},
+                "secretsMapping": {"username": format!("USER_{i}"), "password": format!("PASSWORD_{i}")}
+            })
+        })
+        .collect()
+}
+
+/// The protocol server alone: `--concurrency` clients doing a rotation's driver work (a
+/// session as the manager runs ALTER LOGIN, a session as the login runs SELECT 1) for ten
+/// seconds, each on a login of its own.
+async fn mssql_floor(a: &Args, server: &rotary::mock::mssql::MockMssql) {
+    use rotary::providers::mssql::{connection, rotation};
+    use secrecy::{ExposeSecret, SecretString};
+    server.add_database("floor");
+    server.add_login("floor_manager", "Floor-manager-pw-1", true, &["floor"]);
+    let c = rotary::providers::sql::wire::SqlConnection {
+        host: server.address.rsplit_once(':').unwrap().0.to_string(),
+        port: server.address.rsplit_once(':').unwrap().1.parse().unwrap(),
+        database: "floor".into(),
+        username: "floor_manager".into(),
+        password: SecretString::from("Floor-manager-pw-1"),
+        ssl_enabled: false,
+        ssl_reject_unauthorized: false,
+        ssl_certificate: None,
+    };
+    let until = Instant::now() + Duration::from_secs(10);
+    let started = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for n in 0..a.concurrency {
+        let login = format!("floor_{n}");
+        server.add_login(&login, "Initial-pw-1", false, &["floor"]);
+        let c = c.clone();
+        set.spawn(async move {
+            let mut done = 0u64;
+            while Instant::now() < until {
+                let password = SecretString::from(format!("Pw-{done}-{n}-x"));
+                let mut manager = connection::connect_as(&c, &c.username, &c.password, true)
+                    .await
+                    .unwrap();
+                let sql = rotation::alter_login(&login, password.expose_secret());
+                connection::run(&mut manager, &sql, &login).await.unwrap();
+                let _ = manager.close().await;
+                connection::check_login(&c, &login, &password, true)
+                    .await
+                    .unwrap();
+                done += 1;
+            }
+            done
+        });
+    }
+    let total: u64 = set.join_all().await.into_iter().sum();
+    println!(
+        "the protocol server alone, a rotation's ALTER LOGIN and login from {} clients: {:.0} rotations/s",
         a.concurrency,
         total as f64 / started.elapsed().as_secs_f64()
     );

@@ -29,6 +29,9 @@
 #   scripts/bench-rotations.sh mongodb [MS] mongodb-credentials rotations against Rotary's MongoDB
 #                                           protocol server in the benchmark, MS ms (0) before every
 #                                           command; then the server alone doing a rotation's work
+#   scripts/bench-rotations.sh mssql [MS]   mssql-credentials rotations against Rotary's SQL Server
+#                                           protocol server in the benchmark, MS ms (0) before every
+#                                           TDS message; then the server alone doing a rotation's work
 #   scripts/bench-rotations.sh burst [N C]  N rotations (10000) over C connections (100), all due
 #                                           at once, 50 ms per call to the org
 #   scripts/bench-rotations.sh -- FLAGS     benches/rotations.rs with FLAGS as given
@@ -118,6 +121,9 @@ case "$mode" in
   mongodb)
     bench --mongodb 1 --rotations "${ROTATIONS:-1000}" --connections 10 --latency-ms "${1:-0}"
     ;;
+  mssql)
+    bench --mssql 1 --rotations "${ROTATIONS:-1000}" --connections 10 --latency-ms "${1:-0}"
+    ;;
   aws)
     scripts/with-moto.sh cargo bench --locked --quiet --bench rotations -- --aws 1 --rotations "${ROTATIONS:-300}" --connections 10 --latency-ms "${1:-0}"
     ;;
@@ -131,7 +137,7 @@ case "$mode" in
     bench "$@"
     ;;
   *)
-    echo "usage: $0 throughput | postgres | mysql | redis | ldap | okta [MS] | auth0 [MS] | azure [MS] | aws [MS] | mongodb [MS] | burst [ROTATIONS CONNECTIONS [FLAGS]] | -- FLAGS" >&2
+    echo "usage: $0 throughput | postgres | mysql | redis | ldap | okta [MS] | auth0 [MS] | azure [MS] | aws [MS] | mongodb [MS] | mssql [MS] | burst [ROTATIONS CONNECTIONS [FLAGS]] | -- FLAGS" >&2
     exit 2
     ;;
 esac
