@@ -9,4 +9,6 @@ pub mod mongodb;
 #[cfg(feature = "mssql")]
 pub mod mssql;
 pub mod okta;
+#[cfg(feature = "oracle")]
+pub mod oracle;
 pub mod salesforce;

@@ -48,6 +48,8 @@ mod mysql;
 #[cfg(feature = "crash-points")]
 mod okta;
 mod openapi;
+#[cfg(feature = "oracle")]
+mod oracle_server;
 mod postgres;
 mod projects;
 #[cfg(feature = "crash-points")]
@@ -63,6 +65,6 @@ mod secrets;
 mod suite;
 #[cfg(feature = "crash-points")]
 mod suite_targets;
-#[cfg(any(feature = "crash-points", feature = "mssql"))]
+#[cfg(any(feature = "crash-points", feature = "mssql", feature = "oracle"))]
 mod test_cert;
 mod webhooks;
