@@ -154,6 +154,8 @@ pub static CONNECTION_TYPES: &[&dyn RegisteredConnection] = &[
     &Entry::<crate::providers::mssql::connection::MssqlApp>::new(),
     &Entry::<crate::providers::mysql::connection::MysqlApp>::new(),
     &Entry::<crate::providers::okta::connection::OktaApp>::new(),
+    #[cfg(feature = "oracle")]
+    &Entry::<crate::providers::oracle::connection::OracleApp>::new(),
     &Entry::<crate::providers::postgres::connection::PostgresApp>::new(),
     &Entry::<crate::providers::redis::connection::RedisApp>::new(),
     &Entry::<crate::providers::salesforce::connection::SalesforceApp>::new(),

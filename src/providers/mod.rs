@@ -13,6 +13,8 @@ pub mod mongodb;
 pub mod mssql;
 pub mod mysql;
 pub mod okta;
+#[cfg(feature = "oracle")]
+pub mod oracle;
 pub mod password;
 pub mod postgres;
 pub mod redis;

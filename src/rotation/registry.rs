@@ -245,6 +245,8 @@ pub static TYPES: &[&dyn RegisteredType] = &[
     &Entry::<crate::providers::mongodb::rotation::MongoCredentials>::new(),
     #[cfg(feature = "mssql")]
     &Entry::<crate::providers::mssql::rotation::MssqlCredentials>::new(),
+    #[cfg(feature = "oracle")]
+    &Entry::<crate::providers::oracle::rotation::OracleCredentials>::new(),
     #[cfg(all(feature = "crash-points", debug_assertions))]
     &Entry::<crate::rotation::fake::FakeRotation>::new(),
 ];

@@ -155,6 +155,7 @@ async fn create_read_update_delete_a_salesforce_connection() {
             {"name": "MongoDB", "app": "mongodb", "methods": ["username-and-password"]},
             {"name": "MySQL", "app": "mysql", "methods": ["username-and-password"]},
             {"name": "Okta", "app": "okta", "methods": ["api-token"]},
+            {"name": "OracleDB", "app": "oracledb", "methods": ["username-and-password"]},
             {"name": "PostgreSQL", "app": "postgres", "methods": ["username-and-password"]},
             {"name": "Redis", "app": "redis", "methods": ["username-and-password"]},
             {"name": "Salesforce", "app": "salesforce", "methods": ["client-credentials"]}]})

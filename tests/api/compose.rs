@@ -43,6 +43,16 @@ fn docker_compose_file_parses_and_wires_the_services() {
     assert!(mssql["healthcheck"]["test"]
         .to_string()
         .contains("SELECT 1"));
+    let oracle = &services["oracle"];
+    assert_eq!(oracle["profiles"], serde_json::json!(["oracle"]));
+    assert!(oracle["image"]
+        .as_str()
+        .unwrap()
+        .starts_with("gvenzl/oracle-free:"));
+    assert!(oracle["environment"]["ORACLE_PASSWORD"].is_string());
+    assert!(oracle["healthcheck"]["test"]
+        .to_string()
+        .contains("healthcheck.sh"));
     let dockerfile =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Dockerfile")).unwrap();
     assert!(

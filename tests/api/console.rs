@@ -991,6 +991,32 @@ async fn mssql_connections_and_rotations_work_from_the_console() {
     .await;
 }
 
+#[cfg(all(feature = "crash-points", feature = "oracle"))]
+#[tokio::test]
+async fn oracle_connections_and_rotations_work_from_the_console() {
+    let m: crate::suite_targets::Oracle = crate::suite::world().await;
+    let (host, port) = m.server.address.rsplit_once(':').unwrap();
+    a_type_works_from_the_console(
+        &m,
+        "oracledb",
+        &format!("OracleDB · rotary@{host}:{port}/FREEPDB1"),
+        &[
+            ("app", "oracledb"),
+            ("host", host),
+            ("port", port),
+            ("database", "FREEPDB1"),
+            ("username", "rotary"),
+        ],
+        ("password", crate::suite_targets::ORACLE_MANAGER_PASSWORD),
+        &[("username1", &m.users[0]), ("username2", &m.users[1])],
+        &format!(
+            "<code>{}</code> and <code>{}</code>",
+            m.users[0], m.users[1]
+        ),
+    )
+    .await;
+}
+
 #[cfg(feature = "crash-points")]
 #[tokio::test]
 async fn ldap_connections_and_rotations_work_from_the_console() {

@@ -48,6 +48,8 @@ mod mysql;
 #[cfg(feature = "crash-points")]
 mod okta;
 mod openapi;
+#[cfg(all(feature = "oracle", feature = "crash-points"))]
+mod oracle;
 #[cfg(feature = "oracle")]
 mod oracle_server;
 mod postgres;

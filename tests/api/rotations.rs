@@ -738,6 +738,11 @@ async fn update_list_by_name_options_and_check_credentials() {
                 "secretsMapping": {"username": "MYSQL_USERNAME", "password": "MYSQL_PASSWORD"}}},
             {"name": "Okta Client Secret", "type": "okta-client-secret", "connection": "okta",
              "template": {"secretsMapping": {"clientId": "OKTA_CLIENT_ID", "clientSecret": "OKTA_CLIENT_SECRET"}}},
+            {"name": "OracleDB Credentials", "type": "oracledb-credentials", "connection": "oracledb",
+             "template": {
+                "createUserStatement": "-- create user\nCREATE USER INFISICAL_USER IDENTIFIED BY \"temporary_password\";\n\n-- grant all privileges\nGRANT ALL PRIVILEGES TO INFISICAL_USER;",
+                "rotationStatement": "ALTER USER \"{{username}}\" IDENTIFIED BY \"{{password}}\"",
+                "secretsMapping": {"username": "ORACLEDB_USERNAME", "password": "ORACLEDB_PASSWORD"}}},
             {"name": "PostgreSQL Credentials", "type": "postgres-credentials", "connection": "postgres",
              "template": {
                 "createUserStatement": "-- create user role\nCREATE USER infisical_user WITH ENCRYPTED PASSWORD 'temporary_password';\n   \n-- grant database connection permissions\nGRANT CONNECT ON DATABASE my_database TO infisical_user;\n   \n-- grant relevant table permissions\nGRANT ALL PRIVILEGES ON ALL TABLES IN SCHEMA public TO infisical_user;",

@@ -1324,3 +1324,129 @@ impl Target for Mssql {
 
 #[cfg(feature = "mssql")]
 rotation_suite!(mssql, super::Mssql);
+
+/// `oracledb-credentials` against an Oracle protocol server of its own (`rotary::mock::oracle`),
+/// which Oracle's driver logs on to over TNS with O5LOGON: a connection user with ALTER USER,
+/// and two UPPERCASE users to rotate (created unquoted, as most are).
+#[cfg(feature = "oracle")]
+pub struct Oracle {
+    pub app: TestApp,
+    pub token: String,
+    pub project: String,
+    pub connection: String,
+    pub server: rotary::mock::oracle::MockOracle,
+    pub users: [String; 2],
+}
+
+#[cfg(feature = "oracle")]
+pub const ORACLE_MANAGER_PASSWORD: &str = "Suite-manager-pw-1";
+
+#[cfg(feature = "oracle")]
+impl Oracle {
+    pub fn connection_body(&self, name: &str, password: &str) -> Value {
+        let (host, port) = self.server.address.rsplit_once(':').unwrap();
+        json!({"name": name, "method": "username-and-password", "projectId": self.project,
+               "credentials": {"host": host, "port": port.parse::<u16>().unwrap(), "database": "FREEPDB1",
+                               "username": "rotary", "password": password,
+                               "sslEnabled": false, "sslRejectUnauthorized": false}})
+    }
+
+    /// Whether `user` (exact) logs on with `password` through the driver, as a consumer does.
+    pub async fn signs_in(&self, user: &str, password: &str) -> bool {
+        let connect_string = format!("{}/FREEPDB1", self.server.address);
+        let (user, password) = (format!("\"{user}\""), password.to_string());
+        tokio::task::spawn_blocking(move || {
+            let config = oracledb::Config::default()
+                .set_credentials(&user, &password)
+                .set_connect_string(&connect_string)
+                .unwrap();
+            match oracledb::connect(config) {
+                Ok(conn) => {
+                    let ok = conn.query_row("SELECT 1 FROM DUAL", &[]).is_ok();
+                    drop(conn);
+                    ok
+                }
+                Err(e) => match e.kind() {
+                    oracledb::ErrorKind::DbError(db) if db.code() == 1017 => false,
+                    _ => panic!("the protocol server failed a logon: {e}"),
+                },
+            }
+        })
+        .await
+        .unwrap()
+    }
+}
+
+#[cfg(feature = "oracle")]
+impl Target for Oracle {
+    const TYPE: &'static str = "oracledb-credentials";
+    const DUAL_PHASE: bool = true;
+    const MAPPED: [&'static str; 2] = ["ORACLEDB_USERNAME", "ORACLEDB_PASSWORD"];
+
+    async fn on(app: TestApp, _database_url: &str) -> Self {
+        rotary::install_crypto_provider();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server = rotary::mock::oracle::MockOracle::spawn(listener).unwrap();
+        // Unquoted at logon: the server upper-cases it, as Oracle does.
+        server.add_user("ROTARY", ORACLE_MANAGER_PASSWORD, true);
+        let users = ["APP_USER_1".to_string(), "APP_USER_2".to_string()];
+        for (i, u) in users.iter().enumerate() {
+            server.add_user(u, &format!("Initial-pw-{i}"), false);
+        }
+        let token = app.admin_token().await;
+        let project = app.create_project(&token, "Databases").await;
+        let mut t = Oracle {
+            app,
+            token,
+            project,
+            connection: String::new(),
+            server,
+            users,
+        };
+        let body = t.connection_body("oracle", ORACLE_MANAGER_PASSWORD);
+        let r = t
+            .app
+            .post("/api/v1/app-connections/oracledb", &t.token, body)
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        t.connection = r.body["appConnection"]["id"].as_str().unwrap().to_string();
+        t
+    }
+    fn app(&self) -> &TestApp {
+        &self.app
+    }
+    fn app_mut(&mut self) -> &mut TestApp {
+        &mut self.app
+    }
+    fn token(&self) -> &str {
+        &self.token
+    }
+    fn project(&self) -> &str {
+        &self.project
+    }
+    fn body(&self, name: &str) -> Value {
+        json!({
+            "name": name, "projectId": self.project, "connectionId": self.connection,
+            "environment": "dev", "secretPath": "/", "isAutoRotationEnabled": false,
+            "rotationInterval": 30,
+            "parameters": {"username1": self.users[0], "username2": self.users[1]},
+            "secretsMapping": {"username": Self::MAPPED[0], "password": Self::MAPPED[1]},
+        })
+    }
+    fn pair(item: &Value) -> [String; 2] {
+        Postgres::pair(item)
+    }
+    async fn works(&self, pair: &[String; 2]) -> bool {
+        self.signs_in(&pair[0], &pair[1]).await
+    }
+    async fn spoil(&self, pair: &[String; 2]) {
+        self.server.set_password(&pair[0], "Spoiled-by-hand-1");
+    }
+    async fn mend(&self) {}
+    fn connection_secrets(&self) -> Vec<String> {
+        vec![ORACLE_MANAGER_PASSWORD.to_string()]
+    }
+}
+
+#[cfg(feature = "oracle")]
+rotation_suite!(oracle, super::Oracle);

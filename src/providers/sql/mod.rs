@@ -1,4 +1,4 @@
-//! What the SQL rotation types share (postgres, mysql; mssql and oracledb next): the wire
+//! What the SQL rotation types share (postgres, mysql, mssql, oracledb): the wire
 //! shapes, the two-user phases and the `rotationStatement` template. Each dialect quotes identifiers
 //! and literals itself.
 

@@ -1,4 +1,4 @@
-//! What the two-user SQL types (postgres, mysql) do the same way: which user a run rotates,
+//! What the two-user SQL types (postgres, mysql, mssql, oracledb) do the same way: which user a run rotates,
 //! its new password, and revoke's passwords nobody keeps. Each type applies them with its own
 //! statement and driver.
 
@@ -27,6 +27,15 @@ pub fn issued<'r, T: TwoUsers>(run: &'r Run<'_, T>) -> StepResult<&'r Login> {
 /// once per run: a resumed run keeps what its journal holds, so a crash between choosing and
 /// applying re-applies the same password.
 pub fn prepare<T: TwoUsers>(run: &mut Run<'_, T>) -> StepResult {
+    prepare_with(run, &password::PasswordRequirements::default())
+}
+
+/// [`prepare`] for a type whose passwords default to other requirements than Infisical's
+/// usual 48 characters (Oracle's 30).
+pub fn prepare_with<T: TwoUsers>(
+    run: &mut Run<'_, T>,
+    default: &password::PasswordRequirements,
+) -> StepResult {
     if run.issued.is_some() {
         return Ok(());
     }
@@ -44,7 +53,10 @@ pub fn prepare<T: TwoUsers>(run: &mut Run<'_, T>) -> StepResult {
             "the username \"{username}\" cannot be used in a statement"
         )));
     }
-    let requirements = params.password_requirements.clone().unwrap_or_default();
+    let requirements = params
+        .password_requirements
+        .clone()
+        .unwrap_or_else(|| default.clone());
     if let Some(problem) = requirements.problem() {
         return Err(StepError::Fatal(problem));
     }
@@ -57,13 +69,20 @@ pub fn prepare<T: TwoUsers>(run: &mut Run<'_, T>) -> StepResult {
 
 /// Revoke: a random password nobody keeps for every slot's user (Infisical's revoke).
 pub fn unknown_passwords<T: TwoUsers>(run: &Run<'_, T>) -> Vec<Login> {
-    let requirements = password::PasswordRequirements::default();
+    unknown_passwords_with(run, &password::PasswordRequirements::default())
+}
+
+/// [`unknown_passwords`] made to `requirements`.
+pub fn unknown_passwords_with<T: TwoUsers>(
+    run: &Run<'_, T>,
+    requirements: &password::PasswordRequirements,
+) -> Vec<Login> {
     run.slots
         .items
         .iter()
         .map(|l| Login {
             username: l.username.clone(),
-            password: SecretString::from(password::generate(&requirements)),
+            password: SecretString::from(password::generate(requirements)),
         })
         .collect()
 }
