@@ -55,6 +55,11 @@
 //! false), two logins per rotation; then the server alone serves a rotation's driver work (a
 //! session as the manager for ALTER LOGIN, one as the login for SELECT 1) from as many clients.
 //!
+//! `--oracle 1` rotates `oracledb-credentials` against Rotary's Oracle protocol server in this
+//! process (`--latency-ms` before every answer), two users per rotation; then the server alone
+//! serves a rotation's driver work (a session as the manager for ALTER USER, one as the user
+//! for SELECT 1 FROM DUAL) from as many clients.
+//!
 //! `--ldap 1` rotates `ldap-password` (open-ldap, connection-principal) against a throwaway
 //! slapd it starts (the tests' `ldap_server.rs`, over ldaps:// with a test CA; run it under
 //! `scripts/with-slapd.sh`, as `scripts/bench-rotations.sh ldap` does), one account per
@@ -110,6 +115,8 @@ struct Args {
     mongodb: bool,
     /// Rotate `mssql-credentials` against Rotary's SQL Server protocol server.
     mssql: bool,
+    /// Rotate `oracledb-credentials` against Rotary's Oracle protocol server.
+    oracle: bool,
 }
 
 fn args() -> Args {
@@ -130,6 +137,7 @@ fn args() -> Args {
         aws: false,
         mongodb: false,
         mssql: false,
+        oracle: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -158,6 +166,7 @@ fn args() -> Args {
             "--aws" => a.aws = value != 0,
             "--mongodb" => a.mongodb = value != 0,
             "--mssql" => a.mssql = value != 0,
+            "--oracle" => a.oracle = value != 0,
             _ => panic!("unknown flag {flag}; see benches/rotations.rs"),
         }
     }
@@ -406,7 +415,18 @@ async fn main() {
     } else {
         None
     };
-    let (kind, bodies) = if let Some(server) = &mssql {
+    let oracle = if a.oracle {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Some(rotary::mock::oracle::MockOracle::spawn(listener).unwrap())
+    } else {
+        None
+    };
+    let (kind, bodies) = if let Some(server) = &oracle {
+        (
+            "oracledb-credentials",
+            oracle_rotations(&http, &base, &token, &project, server, &a).await,
+        )
+    } else if let Some(server) = &mssql {
         (
             "mssql-credentials",
             mssql_rotations(&http, &base, &token, &project, server, &a).await,
@@ -499,6 +519,9 @@ async fn main() {
         server.set_latency(Duration::from_millis(a.latency_ms));
     }
     if let Some(server) = &mssql {
+        server.set_latency(Duration::from_millis(a.latency_ms));
+    }
+    if let Some(server) = &oracle {
         server.set_latency(Duration::from_millis(a.latency_ms));
     }
     if let Some(proxy) = &aws {
@@ -618,6 +641,10 @@ async fn main() {
     if let Some(server) = &mssql {
         server.set_latency(Duration::ZERO);
         mssql_floor(&a, server).await;
+    }
+    if let Some(server) = &oracle {
+        server.set_latency(Duration::ZERO);
+        oracle_floor(&a, server).await;
     }
     if statements {
         let top: Vec<(i64, f64, String)> = sqlx::query_as(
@@ -1335,6 +1362,104 @@ async fn mssql_floor(a: &Args, server: &rotary::mock::mssql::MockMssql) {
     let total: u64 = set.join_all().await.into_iter().sum();
     println!(
         "the protocol server alone, a rotation's ALTER LOGIN and login from {} clients: {:.0} rotations/s",
+        a.concurrency,
+        total as f64 / started.elapsed().as_secs_f64()
+    );
+}
+
+/// Oracle rotations: a manager user (ALTER USER) per connection and two users per rotation,
+/// all in the server's FREEPDB1.
+async fn oracle_rotations(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    project: &Value,
+    server: &rotary::mock::oracle::MockOracle,
+    a: &Args,
+) -> Vec<Value> {
+    let (host, port) = server.address.rsplit_once(':').unwrap();
+    let mut connections = Vec::new();
+    for c in 0..a.connections {
+        server.add_user(&format!("ROTARY{c}"), "Bench-manager-pw-1", true);
+        let body = json!({"name": format!("oracle-{c}"), "method": "username-and-password", "projectId": project,
+            "credentials": {"host": host, "port": port.parse::<u16>().unwrap(), "database": "FREEPDB1",
+                            "username": format!("ROTARY{c}"), "password": "Bench-manager-pw-1",
+                            "sslEnabled": false, "sslRejectUnauthorized": false}});
+        let made = call(
+            http,
+            format!("{base}/api/v1/app-connections/oracledb"),
+            Some(token),
+            body,
+        )
+        .await;
+        connections.push(made["appConnection"]["id"].clone());
+    }
+    (0..a.rotations)
+        .map(|i| {
+            for n in 1..=2 {
+                server.add_user(&format!("U{i}_{n}"), "Initial-pw-1", false);
+            }
+            json!({
+                "name": format!("rotation-{i}"), "projectId": project,
+                "connectionId": connections[i % a.connections], "environment": "dev",
+                "secretPath": "/", "isAutoRotationEnabled": true, "rotationInterval": 30,
+                "parameters": {"username1": format!("U{i}_1"), "username2": format!("U{i}_2")},
+                "secretsMapping": {"username": format!("USER_{i}"), "password": format!("PASSWORD_{i}")}
+            })
+        })
+        .collect()
+}
+
+/// The protocol server alone: `--concurrency` clients doing a rotation's driver work (a
+/// session as the manager runs ALTER USER, a session as the user runs SELECT 1 FROM DUAL) for
+/// ten seconds, each on a user of its own, through the same driver calls Rotary makes.
+async fn oracle_floor(a: &Args, server: &rotary::mock::oracle::MockOracle) {
+    use rotary::providers::oracle::{connection, rotation};
+    use secrecy::{ExposeSecret, SecretString};
+    server.add_user("FLOOR_MANAGER", "Floor-manager-pw-1", true);
+    let c = rotary::providers::sql::wire::SqlConnection {
+        host: server.address.rsplit_once(':').unwrap().0.to_string(),
+        port: server.address.rsplit_once(':').unwrap().1.parse().unwrap(),
+        database: "FREEPDB1".into(),
+        username: "FLOOR_MANAGER".into(),
+        password: SecretString::from("Floor-manager-pw-1"),
+        ssl_enabled: false,
+        ssl_reject_unauthorized: false,
+        ssl_certificate: None,
+    };
+    let until = Instant::now() + Duration::from_secs(10);
+    let started = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for n in 0..a.concurrency {
+        let user = format!("FLOOR_{n}");
+        server.add_user(&user, "Initial-pw-1", false);
+        let c = c.clone();
+        set.spawn(async move {
+            let mut done = 0u64;
+            while Instant::now() < until {
+                let password = SecretString::from(format!("Pw-{done}-{n}-x"));
+                let sql = rotation::alter_user(&user, password.expose_secret());
+                connection::session(
+                    &c,
+                    &c.username,
+                    &c.password,
+                    true,
+                    (vec![sql], &user),
+                    false,
+                )
+                .await
+                .unwrap();
+                connection::check_login(&c, &connection::exact(&user), &password, true)
+                    .await
+                    .unwrap();
+                done += 1;
+            }
+            done
+        });
+    }
+    let total: u64 = set.join_all().await.into_iter().sum();
+    println!(
+        "the protocol server alone, a rotation's ALTER USER and logon from {} clients: {:.0} rotations/s",
         a.concurrency,
         total as f64 / started.elapsed().as_secs_f64()
     );

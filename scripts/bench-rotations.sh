@@ -32,6 +32,9 @@
 #   scripts/bench-rotations.sh mssql [MS]   mssql-credentials rotations against Rotary's SQL Server
 #                                           protocol server in the benchmark, MS ms (0) before every
 #                                           TDS message; then the server alone doing a rotation's work
+#   scripts/bench-rotations.sh oracle [MS]  oracledb-credentials rotations against Rotary's Oracle
+#                                           protocol server in the benchmark, MS ms (0) before every
+#                                           answer; then the server alone doing a rotation's work
 #   scripts/bench-rotations.sh burst [N C]  N rotations (10000) over C connections (100), all due
 #                                           at once, 50 ms per call to the org
 #   scripts/bench-rotations.sh -- FLAGS     benches/rotations.rs with FLAGS as given
@@ -124,6 +127,9 @@ case "$mode" in
   mssql)
     bench --mssql 1 --rotations "${ROTATIONS:-1000}" --connections 10 --latency-ms "${1:-0}"
     ;;
+  oracle)
+    bench --oracle 1 --rotations "${ROTATIONS:-1000}" --connections 10 --latency-ms "${1:-0}"
+    ;;
   aws)
     scripts/with-moto.sh cargo bench --locked --quiet --bench rotations -- --aws 1 --rotations "${ROTATIONS:-300}" --connections 10 --latency-ms "${1:-0}"
     ;;
@@ -137,7 +143,7 @@ case "$mode" in
     bench "$@"
     ;;
   *)
-    echo "usage: $0 throughput | postgres | mysql | redis | ldap | okta [MS] | auth0 [MS] | azure [MS] | aws [MS] | mongodb [MS] | mssql [MS] | burst [ROTATIONS CONNECTIONS [FLAGS]] | -- FLAGS" >&2
+    echo "usage: $0 throughput | postgres | mysql | redis | ldap | okta [MS] | auth0 [MS] | azure [MS] | aws [MS] | mongodb [MS] | mssql [MS] | oracle [MS] | burst [ROTATIONS CONNECTIONS [FLAGS]] | -- FLAGS" >&2
     exit 2
     ;;
 esac

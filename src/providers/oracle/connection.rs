@@ -67,6 +67,12 @@ pub async fn session(
     (statements, about): (Vec<String>, &str),
     check: bool,
 ) -> Result<(), StepError> {
+    // The driver prints every packet when this is set, the ALTER USER statement with it.
+    if std::env::var_os("RSO_DEBUG_PACKETS").is_some() {
+        return Err(StepError::Setup(
+            "RSO_DEBUG_PACKETS is set: the Oracle driver would print every packet, passwords included; unset it in Rotary's environment".into(),
+        ));
+    }
     if c.ssl_enabled && !c.ssl_reject_unauthorized {
         return Err(StepError::Fatal(
             "Rotary's Oracle driver always checks the server's certificate: set sslRejectUnauthorized to true and give the certificate's CA as sslCertificate".into(),
